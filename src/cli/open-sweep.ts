@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { PipelineError } from '../errors.js';
+import { parseSetFlag } from '../spec/overrides.js';
+import { loadSweep } from '../spec/load-sweep.js';
+import { planSweep } from '../plan/plan-sweep.js';
+import { WorkspaceStore } from '../store/workspace-store.js';
+import type { Plan, StageSpec, SweepSpec } from '../types.js';
+
+export interface SweepCommandOptions {
+  set?: string[];
+  workspace: string;
+}
+
+/** A loaded sweep with its plan and workspace: what every sweep command starts from. */
+export interface OpenSweep {
+  sweep: SweepSpec;
+  plan: Plan;
+  store: WorkspaceStore;
+}
+
+/** Loads the sweep (with --set overrides), plans it with data fingerprints, and opens the workspace. */
+export async function openSweep(arg: string, options: SweepCommandOptions): Promise<OpenSweep> {
+  const sweep = await loadSweep(arg, (options.set ?? []).map(parseSetFlag));
+  const plan = planSweep(sweep, { fingerprint: fingerprintData });
+  const store = new WorkspaceStore(options.workspace);
+  if (existsSync(store.root) && !statSync(store.root).isDirectory()) {
+    throw new PipelineError('USAGE', `--workspace ${options.workspace}: exists and is not a folder`);
+  }
+  return { sweep, plan, store };
+}
+
+/**
+ * Content hash of the data folder an ingest stage reads, so changed images invalidate the cache.
+ * Reading a few thousand small images takes well under a second.
+ */
+export function fingerprintData(stage: StageSpec, params: Record<string, unknown>): string | undefined {
+  if (stage.kind !== 'ingest' || typeof params.dataDir !== 'string') return undefined;
+  const root = params.dataDir;
+  if (!existsSync(root)) return 'missing';
+  const hash = createHash('sha256');
+  const entries = readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .sort();
+  for (const file of entries) {
+    hash.update(path.relative(root, file)).update('\0').update(readFileSync(file)).update('\0');
+  }
+  return hash.digest('hex');
+}

@@ -1,0 +1,143 @@
+import os from 'node:os';
+import { PipelineError } from '../errors.js';
+import type { BackendChoice } from '../ml/backend.js';
+import type { NodeOutcome } from '../orchestrator/executor.js';
+import { createLocalExecutor } from '../orchestrator/local-executor.js';
+import { collectTrialRows, type NodeKnowledge, type TrialRow } from '../orchestrator/trial-results.js';
+import type { Plan } from '../types.js';
+import { formatResults } from './format-table.js';
+import { openSweep, type OpenSweep, type SweepCommandOptions } from './open-sweep.js';
+import { createProgressDisplay } from './progress-display.js';
+import { selectNodes } from './select-nodes.js';
+
+export interface RunOptions extends SweepCommandOptions {
+  parallel?: number;
+  backend: BackendChoice;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+export interface RerunOptions extends RunOptions {
+  stage: string;
+  trial?: string;
+  downstream?: boolean;
+}
+
+interface SweepState {
+  sweep: string;
+  finishedAt: string;
+  nodes: Record<string, { state: NodeOutcome['state']; error?: string }>;
+}
+
+/** `pipeline run`: executes the plan (cached nodes reused), prints the results table; exit 1 if a trial failed. */
+export async function runCommand(arg: string, options: RunOptions): Promise<number> {
+  return execute(await openSweep(arg, options), new Set(), options);
+}
+
+/** `pipeline rerun`: recomputes one stage (for all trials or one), optionally with everything downstream of it. */
+export async function rerunCommand(arg: string, options: RerunOptions): Promise<number> {
+  const opened = await openSweep(arg, options);
+  const force = selectNodes(opened.plan, options);
+  return execute(opened, force, options);
+}
+
+async function execute({ sweep, plan, store }: OpenSweep, force: Set<string>, options: RunOptions): Promise<number> {
+  const parallel = Math.min(options.parallel ?? os.availableParallelism(), sweep.maxParallel ?? Infinity);
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const display = createProgressDisplay(plan, {
+    tty: !options.json && process.stderr.isTTY,
+    verbose: options.verbose ?? false,
+    write: (text) => process.stderr.write(text),
+  });
+  process.stderr.write(`${sweep.name}: ${plan.trials.length} trials, ${plan.nodes.length} nodes, ${parallel} at once\n`);
+  let outcomes: Map<string, NodeOutcome>;
+  try {
+    outcomes = await createLocalExecutor().execute(plan, {
+      store,
+      force,
+      parallel,
+      backend: options.backend,
+      events: display,
+      signal: controller.signal,
+    });
+  } finally {
+    display.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  const state: SweepState = {
+    sweep: sweep.file,
+    finishedAt: new Date().toISOString(),
+    nodes: Object.fromEntries(
+      [...outcomes].map(([id, outcome]) => [id, { state: outcome.state, ...(outcome.state === 'failed' ? { error: outcome.error } : {}) }]),
+    ),
+  };
+  await store.writeJson(store.sweepFile(sweep.name), state);
+  const rows = collectTrialRows(plan, outcomes);
+  printRows(plan, rows, options.json);
+  if (controller.signal.aborted) throw new PipelineError('CANCELLED', 'cancelled; finished nodes are kept, run again to resume');
+  return rows.some((row) => row.state !== 'done') ? 1 : 0;
+}
+
+/** `pipeline status`: the results table from the workspace, without running anything. */
+export async function statusCommand(arg: string, options: SweepCommandOptions & { json?: boolean }): Promise<number> {
+  const { sweep, plan, store } = await openSweep(arg, options);
+  const last = await store.readJson<SweepState>(store.sweepFile(sweep.name));
+  const known: NodeKnowledge = new Map();
+  for (const node of plan.nodes) {
+    const record = await store.readRecord(node.cacheKey);
+    const previous = last?.nodes[node.id];
+    if (record) known.set(node.id, { state: 'stored', record });
+    else if (previous?.state === 'failed') known.set(node.id, { state: 'failed', error: previous.error ?? 'failed', code: 'STAGE_FAILED' });
+    else if (previous?.state === 'skipped') known.set(node.id, { state: 'skipped', reason: 'an upstream stage failed' });
+  }
+  printRows(plan, collectTrialRows(plan, known), options.json);
+  return 0;
+}
+
+function printRows(plan: Plan, rows: TrialRow[], json: boolean | undefined): void {
+  if (json) process.stdout.write(`${JSON.stringify({ objective: plan.objective, trials: rows }, null, 2)}\n`);
+  else process.stdout.write(`${formatResults(plan, rows)}\n`);
+}
+
+/** `pipeline plan`: what would run and what is cached, nothing executed. */
+export async function planCommand(arg: string, options: SweepCommandOptions & { json?: boolean }): Promise<number> {
+  const { plan, store } = await openSweep(arg, options);
+  const nodes = plan.nodes.map((node) => ({
+    id: node.id,
+    stage: node.stage,
+    trial: node.trial,
+    trials: node.trials,
+    needs: node.needs,
+    cacheKey: node.cacheKey,
+    cached: store.has(node.cacheKey),
+    params: node.params,
+  }));
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ trials: plan.trials, nodes }, null, 2)}\n`);
+    return 0;
+  }
+  const cached = nodes.filter((node) => node.cached).length;
+  process.stdout.write(`${plan.trials.length} trials, ${nodes.length} nodes: ${cached} cached, ${nodes.length - cached} to run\n`);
+  for (const node of nodes) {
+    const needs = node.needs.length > 0 ? ` ← ${node.needs.join(', ')}` : '';
+    process.stdout.write(`  ${node.cached ? 'cached ' : 'run    '} ${node.id}${needs}  [${node.cacheKey.slice(0, 12)}]\n`);
+  }
+  return 0;
+}
+
+/** `pipeline dag`: the plan as a mermaid flowchart. */
+export async function dagCommand(arg: string, options: SweepCommandOptions): Promise<number> {
+  const { plan } = await openSweep(arg, options);
+  const ids = new Map(plan.nodes.map((node, index) => [node.id, `n${index}`]));
+  const lines = ['flowchart LR'];
+  for (const node of plan.nodes) lines.push(`  ${ids.get(node.id) ?? ''}["${node.id}"]`);
+  for (const node of plan.nodes) {
+    for (const need of node.needs) lines.push(`  ${ids.get(need) ?? ''} --> ${ids.get(node.id) ?? ''}`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}

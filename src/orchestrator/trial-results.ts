@@ -1,0 +1,65 @@
+import { describeTrial } from '../plan/expand-grid.js';
+import type { NodeRecord } from '../store/workspace-store.js';
+import type { Plan } from '../types.js';
+import type { NodeOutcome } from './executor.js';
+
+export type TrialState = 'done' | 'failed' | 'skipped' | 'pending';
+
+/** One trial's standing: its grid values, state, merged stage metrics and objective. */
+export interface TrialRow {
+  id: string;
+  label: string;
+  params: Record<string, unknown>;
+  state: TrialState;
+  objective: number | undefined;
+  metrics: Record<string, number>;
+  error?: string;
+  best: boolean;
+}
+
+/** What is known of each node: this run's outcome, or its stored record from an earlier run. */
+export type NodeKnowledge = Map<string, NodeOutcome | { state: 'stored'; record: NodeRecord }>;
+
+/**
+ * Rows per trial, sorted by the objective (best first, trials without a value last), the best one marked.
+ * Metrics of later stages override earlier ones with the same name.
+ */
+export function collectTrialRows(plan: Plan, known: NodeKnowledge): TrialRow[] {
+  const rows = plan.trials.map((trial): TrialRow => {
+    const nodes = plan.nodes.filter((node) => node.trials.includes(trial.id));
+    const metrics: Record<string, number> = {};
+    let state: TrialState = 'done';
+    let error: string | undefined;
+    for (const node of nodes) {
+      const entry = known.get(node.id);
+      if (entry && 'record' in entry) Object.assign(metrics, entry.record.metrics);
+      if (entry?.state === 'failed') {
+        state = 'failed';
+        error ??= `${node.stage}: ${entry.error}`;
+      } else if (entry?.state === 'skipped' && state !== 'failed') {
+        state = 'skipped';
+      } else if (!entry && state === 'done') {
+        state = 'pending';
+      }
+    }
+    const value = metrics[plan.objective.metric];
+    return {
+      id: trial.id,
+      label: describeTrial(trial),
+      params: trial.params,
+      state,
+      objective: value !== undefined && Number.isFinite(value) ? value : undefined,
+      metrics,
+      ...(error === undefined ? {} : { error }),
+      best: false,
+    };
+  });
+  const sign = plan.objective.goal === 'maximize' ? -1 : 1;
+  rows.sort((a, b) => {
+    if (a.objective === undefined || b.objective === undefined) return a.objective === undefined ? 1 : -1;
+    return sign * (a.objective - b.objective);
+  });
+  const first = rows[0];
+  if (first?.objective !== undefined) first.best = true;
+  return rows;
+}

@@ -1,0 +1,64 @@
+import { messageOf, PipelineError } from '../errors.js';
+import type { NodeRecord } from '../store/workspace-store.js';
+import type { Plan, PlanNode } from '../types.js';
+import type { ExecuteOptions, NodeOutcome } from './executor.js';
+
+/** Runs one node to completion, returning its stored record. */
+export type RunNode = (node: PlanNode) => Promise<NodeRecord>;
+
+/**
+ * Walks the DAG: a node starts when all its needs are done, at most `parallel` at once; cached nodes (not forced)
+ * complete at once; a failed node skips everything downstream of it while independent branches go on.
+ */
+export async function walkPlan(plan: Plan, options: ExecuteOptions, runNode: RunNode): Promise<Map<string, NodeOutcome>> {
+  const outcomes = new Map<string, NodeOutcome>();
+  const running = new Map<string, Promise<void>>();
+  const pending = new Set(plan.nodes.map((node) => node.id));
+  const finish = (node: PlanNode, outcome: NodeOutcome) => {
+    outcomes.set(node.id, outcome);
+    pending.delete(node.id);
+    options.events.nodeFinished?.(node, outcome);
+  };
+
+  while (pending.size > 0 || running.size > 0) {
+    let progressed = false;
+    for (const node of plan.nodes) {
+      if (!pending.has(node.id) || running.has(node.id)) continue;
+      const needs = node.needs.map((id) => outcomes.get(id));
+      const broken = needs.find((outcome) => outcome && outcome.state !== 'done' && outcome.state !== 'cached');
+      if (broken || options.signal.aborted) {
+        finish(node, { state: 'skipped', reason: options.signal.aborted ? 'cancelled' : 'an upstream stage failed' });
+        progressed = true;
+        continue;
+      }
+      if (needs.some((outcome) => outcome === undefined)) continue;
+      if (!options.force.has(node.id) && options.store.has(node.cacheKey)) {
+        const record = await options.store.readRecord(node.cacheKey);
+        if (record) {
+          finish(node, { state: 'cached', record });
+          progressed = true;
+          continue;
+        }
+      }
+      if (running.size >= options.parallel) continue;
+      options.events.nodeStarted?.(node);
+      const task = runNode(node).then(
+        (record) => finish(node, { state: 'done', record }),
+        (error: unknown) =>
+          finish(node, {
+            state: 'failed',
+            error: messageOf(error),
+            code: error instanceof PipelineError ? error.code : 'STAGE_FAILED',
+          }),
+      );
+      running.set(
+        node.id,
+        task.finally(() => running.delete(node.id)),
+      );
+      progressed = true;
+    }
+    if (!progressed && running.size > 0) await Promise.race(running.values());
+    else if (!progressed) break;
+  }
+  return outcomes;
+}

@@ -1,0 +1,99 @@
+import path from 'node:path';
+import { STAGES } from '../stages/catalog.js';
+import { resolveStageParams } from '../spec/overrides.js';
+import type { Plan, PlanNode, StageSpec, SweepSpec, Trial } from '../types.js';
+import { canonicalJson, sha256 } from '../util/hash.js';
+import { expandGrid } from './expand-grid.js';
+
+/** Data a stage reads from outside the workspace, summarised as a string (e.g. a folder's listing hash). */
+export type FingerprintExternal = (stage: StageSpec, params: Record<string, unknown>) => string | undefined;
+
+export interface PlanOptions {
+  /** Called for each node whose stage reads outside data; its answer becomes part of the cache key. */
+  fingerprint?: FingerprintExternal;
+}
+
+/**
+ * Expands the sweep into trials and builds the DAG. Pure: same sweep (and fingerprints), same plan.
+ * A node's cache key hashes its stage kind, code version, resolved params, external fingerprint and upstream keys,
+ * so nodes that are equal across trials (shared upstream) merge into one.
+ */
+export function planSweep(sweep: SweepSpec, options: PlanOptions = {}): Plan {
+  const trials = expandGrid(sweep);
+  const nodes = new Map<string, PlanNode>();
+  for (const trial of trials) addTrialNodes(sweep, trial, nodes, options);
+  const all = trials.length;
+  for (const node of nodes.values()) {
+    node.trial = node.trials.length === 1 ? (node.trials[0] ?? null) : null;
+    node.id = nodeId(node, all);
+  }
+  // Re-point needs from cache keys to the final ids.
+  const idOf = new Map([...nodes.values()].map((node) => [node.cacheKey, node.id]));
+  for (const node of nodes.values()) node.needs = node.needs.map((key) => idOf.get(key) ?? key);
+  return {
+    sweep: sweep.file,
+    pipelineFile: sweep.pipeline.file,
+    trials,
+    nodes: [...nodes.values()],
+    objective: sweep.objective,
+  };
+}
+
+function addTrialNodes(sweep: SweepSpec, trial: Trial, nodes: Map<string, PlanNode>, options: PlanOptions): void {
+  const gridOverrides = Object.entries(trial.params).map(([dotPath, value]) => ({
+    path: dotPath,
+    value,
+    origin: sweep.file,
+    baseDir: path.dirname(sweep.file),
+  }));
+  const params = resolveStageParams(sweep.pipeline, [...sweep.overrides, ...gridOverrides]);
+  const keyOf = new Map<string, string>();
+  for (const stage of sweep.pipeline.stages) {
+    const stageParams = params.get(stage.name) ?? {};
+    const upstream = stage.needs.map((need) => [need, keyOf.get(need)] as const);
+    const cacheKey = computeCacheKey({
+      kind: stage.kind,
+      version: STAGES[stage.kind].version,
+      params: stageParams,
+      external: options.fingerprint?.(stage, stageParams),
+      upstream: Object.fromEntries(upstream),
+    });
+    keyOf.set(stage.name, cacheKey);
+    const existing = nodes.get(cacheKey);
+    if (existing) {
+      existing.trials.push(trial.id);
+      continue;
+    }
+    nodes.set(cacheKey, {
+      id: cacheKey,
+      stage: stage.name,
+      kind: stage.kind,
+      trial: trial.id,
+      trials: [trial.id],
+      needs: upstream.map(([, key]) => key ?? ''),
+      cacheKey,
+      params: stageParams,
+      resources: stage.resources,
+    });
+  }
+}
+
+/** What identifies a node's output; see {@link planSweep}. */
+export interface CacheKeyInput {
+  kind: string;
+  version: string;
+  params: Record<string, unknown>;
+  external: string | undefined;
+  upstream: Record<string, string | undefined>;
+}
+
+/** sha256 over the canonical JSON of everything that determines a node's output. */
+export function computeCacheKey(input: CacheKeyInput): string {
+  return sha256(canonicalJson(input));
+}
+
+function nodeId(node: PlanNode, trialCount: number): string {
+  if (node.trials.length === trialCount && trialCount > 1) return node.stage;
+  if (node.trials.length === 1) return `${node.trials[0] ?? ''}/${node.stage}`;
+  return `${node.stage}@${node.cacheKey.slice(0, 8)}`;
+}

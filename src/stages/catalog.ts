@@ -1,0 +1,128 @@
+import { z } from 'zod';
+
+/**
+ * What the planner knows about each stage kind without loading its implementation (and tfjs):
+ * its params schema, its code version (part of every cache key: bump it when the stage's output changes
+ * for the same params), which upstream kinds it reads, and the resources it asks a worker for.
+ */
+export interface StageInfo {
+  kind: StageKind;
+  version: string;
+  params: z.ZodObject;
+  /** Upstream data it reads: each entry is satisfied by one `needs` of any of the listed kinds. */
+  inputs: readonly (readonly StageKind[])[];
+  resources: { gpu: number };
+  /** False for kinds the schema accepts but this build cannot run yet. */
+  implemented: boolean;
+}
+
+const positiveInt = z.number().int().positive();
+const seed = z.number().int().nonnegative().default(42).describe('Random seed; same seed, same result.');
+
+export const IngestParamsSchema = z.strictObject({
+  dataDir: z.string().min(1).describe('Folder with one sub-folder per class, relative to the pipeline file.'),
+  imageSize: z.number().int().min(8).max(512).default(64).describe('Images are resized to imageSize×imageSize.'),
+  classes: z
+    .record(z.string(), z.string().min(1))
+    .optional()
+    .describe('Map folder name → class name; folders not listed are ignored. Default: every sub-folder is a class.'),
+  maxPerClass: positiveInt.optional().describe('Keep at most this many images per class (first by sorted path).'),
+});
+
+export const SynthesizeParamsSchema = z.strictObject({
+  sources: z.array(z.string().min(1)).min(1).describe('Classes whose images get masks drawn on.'),
+  perImage: positiveInt.default(1).describe('Synthesized images per source image.'),
+  variants: z
+    .record(z.enum(['proper', 'improper-nose', 'improper-chin', 'improper-mouth']), z.string().min(1))
+    .describe('Mask variant → output class.'),
+  seed,
+});
+
+export const SplitParamsSchema = z.strictObject({
+  valFraction: z.number().gt(0).lt(1).default(0.2).describe('Share of each class held out for validation.'),
+  seed,
+});
+
+export const OPTIMIZERS = ['sgd', 'adam', 'rmsprop'] as const;
+
+export const AugmentSchema = z.strictObject({
+  rotation: z.number().min(0).max(180).default(0).describe('Max rotation in degrees.'),
+  widthShift: z.number().min(0).lt(1).default(0).describe('Max horizontal shift, fraction of width.'),
+  heightShift: z.number().min(0).lt(1).default(0).describe('Max vertical shift, fraction of height.'),
+  shear: z.number().min(0).max(45).default(0).describe('Max shear in degrees.'),
+  zoom: z.number().min(0).lt(1).default(0).describe('Zoom range: scale drawn from [1-zoom, 1+zoom].'),
+  horizontalFlip: z.boolean().default(false).describe('Flip half of the images left-right.'),
+});
+
+export const TrainParamsSchema = z.strictObject({
+  model: z.enum(['basic-cnn']).default('basic-cnn').describe('Architecture.'),
+  filters: z.array(positiveInt).length(3).default([32, 64, 128]).describe('Filters of the three conv blocks.'),
+  denseUnits: positiveInt.default(128).describe('Units of the hidden dense layer.'),
+  dropout: z.number().min(0).lt(1).default(0.5).describe('Dropout rate before the output layer.'),
+  optimizer: z.enum(OPTIMIZERS).default('adam').describe('sgd | adam | rmsprop.'),
+  lr: z.number().gt(0, { message: 'must be > 0' }).default(1e-3).describe('Learning rate.'),
+  batchSize: positiveInt.default(32).describe('Images per gradient step.'),
+  epochs: positiveInt.default(10).describe('Passes over the training set.'),
+  augment: AugmentSchema.optional().describe('Random training-time augmentation; none when absent.'),
+  seed,
+});
+
+export const EvaluateParamsSchema = z.strictObject({
+  threshold: z.number().gt(0).lt(1).default(0.5).describe('Decision threshold of a sigmoid (2-class) model.'),
+  digits: z.number().int().min(1).max(8).default(2).describe('Digits in the text report.'),
+});
+
+export const VisualizeParamsSchema = z.strictObject({
+  width: z.number().int().min(200).max(4000).default(720).describe('Chart width in pixels.'),
+  height: z.number().int().min(150).max(3000).default(420).describe('Chart height in pixels.'),
+});
+
+export type IngestParams = z.infer<typeof IngestParamsSchema>;
+export type SynthesizeParams = z.infer<typeof SynthesizeParamsSchema>;
+export type SplitParams = z.infer<typeof SplitParamsSchema>;
+export type TrainParams = z.infer<typeof TrainParamsSchema>;
+export type AugmentParams = z.infer<typeof AugmentSchema>;
+export type EvaluateParams = z.infer<typeof EvaluateParamsSchema>;
+export type VisualizeParams = z.infer<typeof VisualizeParamsSchema>;
+
+export const STAGE_KINDS = ['ingest', 'synthesize', 'split', 'train', 'evaluate', 'visualize'] as const;
+export type StageKind = (typeof STAGE_KINDS)[number];
+
+const cpu = { gpu: 0 };
+const gpu = { gpu: 1 };
+
+/** The catalog: one entry per stage kind. */
+export const STAGES: Readonly<Record<StageKind, StageInfo>> = {
+  ingest: { kind: 'ingest', version: '1', params: IngestParamsSchema, inputs: [], resources: cpu, implemented: true },
+  synthesize: {
+    kind: 'synthesize',
+    version: '0',
+    params: SynthesizeParamsSchema,
+    inputs: [['ingest']],
+    resources: cpu,
+    implemented: false,
+  },
+  split: { kind: 'split', version: '1', params: SplitParamsSchema, inputs: [['synthesize', 'ingest']], resources: cpu, implemented: true },
+  train: { kind: 'train', version: '1', params: TrainParamsSchema, inputs: [['split']], resources: gpu, implemented: true },
+  evaluate: {
+    kind: 'evaluate',
+    version: '1',
+    params: EvaluateParamsSchema,
+    inputs: [['train'], ['split']],
+    resources: gpu,
+    implemented: true,
+  },
+  visualize: {
+    kind: 'visualize',
+    version: '1',
+    params: VisualizeParamsSchema,
+    inputs: [['train'], ['evaluate']],
+    resources: cpu,
+    implemented: true,
+  },
+};
+
+/** Whether `kind` names a stage in the catalog. */
+export function isStageKind(kind: string): kind is StageKind {
+  return (STAGE_KINDS as readonly string[]).includes(kind);
+}

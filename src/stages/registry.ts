@@ -1,0 +1,23 @@
+import type { StageKind } from './catalog.js';
+import type { StageRun } from './stage-context.js';
+
+/**
+ * Stage implementations by kind, loaded on demand so a process that only ingests never loads tfjs.
+ * Params arrive already validated against the kind's schema in the catalog.
+ */
+export async function loadStage(kind: StageKind): Promise<StageRun<never>> {
+  switch (kind) {
+    case 'ingest':
+      return (await import('./ingest.js')).runIngest;
+    case 'split':
+      return (await import('./split.js')).runSplit;
+    case 'train':
+      return (await import('./train.js')).runTrain;
+    case 'evaluate':
+      return (await import('./evaluate.js')).runEvaluate;
+    case 'visualize':
+      return (await import('./visualize.js')).runVisualize;
+    case 'synthesize':
+      throw new Error('the synthesize stage is not available in this version');
+  }
+}

@@ -1,0 +1,21 @@
+import type { StageKind } from './catalog.js';
+import type { StageProgress, StageResult } from '../types.js';
+
+/** What a stage gets to do its work; it never knows how it was scheduled. */
+export interface StageContext {
+  /** Empty folder for this node's outputs; moved into the store when the stage succeeds. */
+  outDir: string;
+  /** Output folders of upstream nodes, by stage kind. */
+  inputs: Partial<Record<StageKind, string>>;
+  /** Human-readable progress lines. */
+  log(message: string): void;
+  /** Structured progress (epoch, metrics) for live displays and trackers. */
+  progress(update: StageProgress): void;
+  /** Aborted when the run is cancelled; long loops check it between batches. */
+  signal: AbortSignal;
+  /** Name of the tfjs backend in use, for stages that record it. */
+  backend: string;
+}
+
+/** A stage implementation: validated params in, files in `ctx.outDir` and a result out. */
+export type StageRun<P> = (ctx: StageContext, params: P) => Promise<StageResult>;

@@ -1,0 +1,44 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import type { ClassificationReport } from '../ml/classification-report.js';
+import { confusionChart, lineChart } from '../render/svg-charts.js';
+import type { VisualizeParams } from './catalog.js';
+import { inputDir } from './input-dir.js';
+import type { StageRun } from './stage-context.js';
+import type { EpochMetrics } from './train.js';
+
+/** Renders the training curves (loss and accuracy, train vs validation) and the confusion matrix as PNG files. */
+export const runVisualize: StageRun<VisualizeParams> = async (ctx, params) => {
+  const history = JSON.parse(await readFile(path.join(inputDir(ctx, 'train'), 'history.json'), 'utf8')) as EpochMetrics[];
+  const report = JSON.parse(await readFile(path.join(inputDir(ctx, 'evaluate'), 'report.json'), 'utf8')) as ClassificationReport;
+  const pick = (key: keyof EpochMetrics) => history.map((row) => (row[key] === null ? NaN : Number(row[key])));
+  const charts: Record<string, string> = {
+    'loss.png': lineChart({
+      title: 'Loss',
+      xLabel: 'epoch',
+      width: params.width,
+      height: params.height,
+      series: [
+        { name: 'train', color: '#1f77b4', values: pick('loss') },
+        { name: 'validation', color: '#ff7f0e', values: pick('val_loss') },
+      ],
+    }),
+    'accuracy.png': lineChart({
+      title: 'Accuracy',
+      xLabel: 'epoch',
+      width: params.width,
+      height: params.height,
+      series: [
+        { name: 'train', color: '#1f77b4', values: pick('accuracy') },
+        { name: 'validation', color: '#ff7f0e', values: pick('val_accuracy') },
+      ],
+    }),
+    'confusion.png': confusionChart(report.confusion, report.classes, 'Confusion matrix (validation)'),
+  };
+  for (const [name, svgText] of Object.entries(charts)) {
+    await sharp(Buffer.from(svgText)).png().toFile(path.join(ctx.outDir, name));
+  }
+  ctx.log(`wrote ${Object.keys(charts).join(', ')}`);
+  return { metrics: {}, summary: { files: Object.keys(charts) } };
+};

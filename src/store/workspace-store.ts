@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PipelineError } from '../errors.js';
+import type { StageResult } from '../types.js';
+
+/** What the store keeps beside a node's files, written last so its presence means "complete". */
+export interface NodeRecord extends StageResult {
+  cacheKey: string;
+  stage: string;
+  kind: string;
+  params: Record<string, unknown>;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  backend?: string;
+}
+
+const RECORD = 'result.json';
+
+/**
+ * The workspace: content-addressed node outputs under `nodes/<cacheKey>/`. A node is built in `tmp/` and renamed
+ * into place with its record already inside, so a crash never leaves an entry that looks complete.
+ */
+export class WorkspaceStore {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = path.resolve(root);
+  }
+
+  /** Folder holding a node's outputs (present only once complete). */
+  nodeDir(cacheKey: string): string {
+    return path.join(this.root, 'nodes', cacheKey);
+  }
+
+  /** Whether a complete output exists for this key. */
+  has(cacheKey: string): boolean {
+    return existsSync(path.join(this.nodeDir(cacheKey), RECORD));
+  }
+
+  /** The record of a complete node, or undefined. */
+  async readRecord(cacheKey: string): Promise<NodeRecord | undefined> {
+    try {
+      return JSON.parse(await readFile(path.join(this.nodeDir(cacheKey), RECORD), 'utf8')) as NodeRecord;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A fresh private folder for building a node's outputs. */
+  async begin(cacheKey: string): Promise<string> {
+    const dir = path.join(this.root, 'tmp', `${cacheKey.slice(0, 16)}-${randomBytes(4).toString('hex')}`);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  /** Writes the record into `buildDir` and moves it into place, replacing an older output of the same key. */
+  async commit(buildDir: string, record: NodeRecord): Promise<void> {
+    await writeFile(path.join(buildDir, RECORD), `${JSON.stringify(record, null, 2)}\n`);
+    const target = this.nodeDir(record.cacheKey);
+    await mkdir(path.dirname(target), { recursive: true });
+    if (existsSync(target)) {
+      const old = `${buildDir}.replaced`;
+      await rename(target, old);
+      await rename(buildDir, target);
+      await rm(old, { recursive: true, force: true });
+    } else {
+      await rename(buildDir, target);
+    }
+  }
+
+  /** Drops a build folder that will not be committed. */
+  async discard(buildDir: string): Promise<void> {
+    await rm(buildDir, { recursive: true, force: true });
+  }
+
+  /** Path of a per-sweep state file. */
+  sweepFile(sweepName: string): string {
+    return path.join(this.root, 'sweeps', `${sweepName}.json`);
+  }
+
+  /** Writes JSON atomically (temp file + rename). */
+  async writeJson(file: string, value: unknown): Promise<void> {
+    await mkdir(path.dirname(file), { recursive: true });
+    const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+    await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`);
+    await rename(temp, file);
+  }
+
+  /** Reads JSON written by {@link writeJson}, or undefined if absent. */
+  async readJson<T>(file: string): Promise<T | undefined> {
+    try {
+      return JSON.parse(await readFile(file, 'utf8')) as T;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** Resolves a file name inside a node folder, refusing names that would escape it. */
+export function outputPath(dir: string, name: string): string {
+  const resolved = path.resolve(dir, name);
+  if (path.isAbsolute(name) || !resolved.startsWith(path.resolve(dir) + path.sep)) {
+    throw new PipelineError('STORE_INVALID', `output path '${name}' escapes the workspace`);
+  }
+  return resolved;
+}

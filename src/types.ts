@@ -1,0 +1,89 @@
+import type { StageKind } from './stages/catalog.js';
+
+/** A stage as declared in a pipeline file, params not yet resolved for a trial. */
+export interface StageSpec {
+  name: string;
+  kind: StageKind;
+  needs: string[];
+  /** Params as written (defaults not applied); resolved per trial by the planner. */
+  params: Record<string, unknown>;
+  resources: { gpu: number };
+}
+
+/** A validated pipeline file; `stages` is in dependency order. */
+export interface PipelineSpec {
+  file: string;
+  name: string;
+  stages: StageSpec[];
+}
+
+export type Goal = 'maximize' | 'minimize';
+
+/** A value override addressed by `stage.key[.subkey]`, remembering where it was written. */
+export interface Override {
+  path: string;
+  value: unknown;
+  /** `file:line:col` or `--set` for error messages. */
+  origin: string;
+  /** Relative data paths in the value resolve against this folder. */
+  baseDir: string;
+}
+
+/** A validated sweep file. */
+export interface SweepSpec {
+  file: string;
+  name: string;
+  pipeline: PipelineSpec;
+  method: 'grid' | 'random';
+  grid: { path: string; values: unknown[]; origins: string[] }[];
+  samples: number | undefined;
+  seed: number;
+  objective: { metric: string; goal: Goal };
+  maxParallel: number | undefined;
+  /** Fixed overrides from the sweep's `set:` and the command line's `--set`, applied to every trial. */
+  overrides: Override[];
+}
+
+/** One grid point. */
+export interface Trial {
+  id: string;
+  /** Grid values of this trial, keyed by dot-path. */
+  params: Record<string, unknown>;
+}
+
+/** One unit of work in the DAG. Nodes with equal cache keys are merged, so shared upstream appears once. */
+export interface PlanNode {
+  id: string;
+  stage: string;
+  kind: StageKind;
+  /** The trial this node belongs to, or null when trials share it. */
+  trial: string | null;
+  trials: string[];
+  needs: string[];
+  cacheKey: string;
+  params: Record<string, unknown>;
+  resources: { gpu: number };
+}
+
+/** A planned sweep: trials, nodes in dependency order. */
+export interface Plan {
+  sweep: string;
+  pipelineFile: string;
+  trials: Trial[];
+  nodes: PlanNode[];
+  objective: { metric: string; goal: Goal };
+}
+
+/** Progress a running stage reports (per epoch for train). */
+export interface StageProgress {
+  message?: string;
+  epoch?: number;
+  epochs?: number;
+  metrics?: Record<string, number>;
+}
+
+/** What a finished stage leaves beside its files: summary metrics and anything worth showing. */
+export interface StageResult {
+  metrics: Record<string, number>;
+  summary: Record<string, unknown>;
+}

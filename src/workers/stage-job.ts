@@ -1,0 +1,22 @@
+import type { BackendChoice } from '../ml/backend.js';
+import type { SerializedError } from '../errors.js';
+import type { StageKind } from '../stages/catalog.js';
+import type { StageProgress, StageResult } from '../types.js';
+
+/** Everything a process needs to run one node: plain data, so it can cross a process (or queue) boundary. */
+export interface StageJob {
+  nodeId: string;
+  kind: StageKind;
+  params: Record<string, unknown>;
+  /** Upstream output folders by stage kind. */
+  inputs: Partial<Record<StageKind, string>>;
+  outDir: string;
+  backend: BackendChoice;
+}
+
+/** Messages from a stage process to its parent. */
+export type StageMessage =
+  | { type: 'log'; message: string }
+  | { type: 'progress'; update: StageProgress }
+  | { type: 'done'; result: StageResult; backend: string }
+  | { type: 'error'; error: SerializedError };
