@@ -2,8 +2,17 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { messageOf, PipelineError, type ErrorCode } from './errors.js';
 import { BACKENDS } from './ml/backend.js';
-import { predictCommand } from './cli/predict-command.js';
-import { dagCommand, planCommand, rerunCommand, runCommand, statusCommand } from './cli/sweep-commands.js';
+import { predictCommand, type PredictOptions } from './cli/predict-command.js';
+import {
+  dagCommand,
+  planCommand,
+  rerunCommand,
+  runCommand,
+  statusCommand,
+  type ListOptions,
+  type RerunOptions,
+  type RunOptions,
+} from './cli/sweep-commands.js';
 
 const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
   USAGE: 2,
@@ -37,6 +46,12 @@ const runFlags = (command: Command) =>
     .addOption(json)
     .option('--verbose', 'print every stage log line');
 
+// `pipeline plan x | head` closes stdout early; that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 let exitCode = 0;
 const program = new Command('pipeline')
   .description('Run machine-learning experiment sweeps as a DAG, with shared stages and a content-hash cache.')
@@ -45,33 +60,33 @@ const program = new Command('pipeline')
   .exitOverride();
 
 runFlags(program.command('run <sweep>').description('plan and run a sweep; prints the results table')).action(
-  async (sweep: string, options) => void (exitCode = await runCommand(sweep, options)),
+  async (sweep: string, options: RunOptions) => void (exitCode = await runCommand(sweep, options)),
 );
 runFlags(program.command('rerun <sweep>').description('recompute one stage even if cached, reusing cached upstream'))
   .requiredOption('--stage <name>', 'stage to recompute')
   .option('--trial <id>', 'only this trial')
   .option('--downstream', 'also recompute every stage depending on it')
-  .action(async (sweep: string, options) => void (exitCode = await rerunCommand(sweep, options)));
+  .action(async (sweep: string, options: RerunOptions) => void (exitCode = await rerunCommand(sweep, options)));
 program
   .command('plan <sweep>')
   .description('show what would run and what is cached; runs nothing')
   .addOption(set)
   .addOption(workspace)
   .addOption(json)
-  .action(async (sweep: string, options) => void (exitCode = await planCommand(sweep, options)));
+  .action(async (sweep: string, options: ListOptions) => void (exitCode = await planCommand(sweep, options)));
 program
   .command('dag <sweep>')
   .description('print the plan as a mermaid flowchart')
   .addOption(set)
   .addOption(workspace)
-  .action(async (sweep: string, options) => void (exitCode = await dagCommand(sweep, options)));
+  .action(async (sweep: string, options: ListOptions) => void (exitCode = await dagCommand(sweep, options)));
 program
   .command('status <sweep>')
   .description('results so far, one row per trial, best first')
   .addOption(set)
   .addOption(workspace)
   .addOption(json)
-  .action(async (sweep: string, options) => void (exitCode = await statusCommand(sweep, options)));
+  .action(async (sweep: string, options: ListOptions) => void (exitCode = await statusCommand(sweep, options)));
 program
   .command('predict <path>')
   .description("classify images with a trial's model (folder-per-class tree → CSV + report)")
@@ -82,7 +97,7 @@ program
   .addOption(workspace)
   .addOption(backend)
   .addOption(json)
-  .action(async (target: string, options) => void (exitCode = await predictCommand(target, options)));
+  .action(async (target: string, options: PredictOptions) => void (exitCode = await predictCommand(target, options)));
 
 try {
   await program.parseAsync();

@@ -4,7 +4,14 @@ import type { TrialRow } from '../orchestrator/trial-results.js';
 /** Left-aligned text columns separated by two spaces. */
 export function formatColumns(rows: string[][]): string {
   const widths = rows.reduce<number[]>((acc, row) => row.map((cell, i) => Math.max(acc[i] ?? 0, cell.length)), []);
-  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** The results table: one row per trial with its grid values, state and objective, the best marked with `*`. */
@@ -24,5 +31,5 @@ export function formatResults(plan: Plan, rows: readonly TrialRow[]): string {
 
 /** A parameter value as a short string. */
 export function formatValue(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value) ?? '';
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
 }

@@ -32,12 +32,17 @@ interface Prediction {
  */
 export async function predictCommand(target: string, options: PredictOptions): Promise<number> {
   const modelDir = await findModelDir(options);
-  const meta = JSON.parse(await readFile(path.join(modelDir, 'classes.json'), 'utf8')) as { classes: string[]; shape: [number, number, number] };
+  const meta = JSON.parse(await readFile(path.join(modelDir, 'classes.json'), 'utf8')) as {
+    classes: string[];
+    shape: [number, number, number];
+  };
   const inputs = await listInputs(path.resolve(target), meta.classes);
   const backend = await selectBackend(options.backend);
   const model = await loadModel(modelDir);
   const size = meta.shape[0];
-  const decoded = await Promise.all(inputs.map(async (input) => ({ ...input, pixels: await decodeImage(input.file, size) })));
+  const decoded = await Promise.all(
+    inputs.map(async (input) => ({ ...input, pixels: await decodeImage(input.file, size) })),
+  );
   const unreadable = decoded.filter((d) => typeof d.pixels === 'string');
   const readable = decoded.filter((d): d is typeof d & { pixels: Buffer } => typeof d.pixels !== 'string');
   const images = new Uint8Array(Buffer.concat(readable.map((d) => d.pixels)));
@@ -87,7 +92,8 @@ async function findModelDir(options: PredictOptions): Promise<string> {
   const rows = collectTrialRows(plan, known);
   const row = options.trial === 'best' ? rows.find((r) => r.best) : rows.find((r) => r.id === options.trial);
   if (!row) {
-    const reason = options.trial === 'best' ? 'no trial has finished yet; run the sweep first' : `no trial ${options.trial}`;
+    const reason =
+      options.trial === 'best' ? 'no trial has finished yet; run the sweep first' : `no trial ${options.trial}`;
     throw new PipelineError('NOT_FOUND', `--trial ${options.trial}: ${reason}`);
   }
   const train = plan.nodes.find((node) => node.kind === 'train' && node.trials.includes(row.id));
@@ -105,7 +111,9 @@ async function listInputs(target: string, classes: string[]): Promise<{ file: st
   const classDirs = entries.filter((e) => e.isDirectory() && classes.includes(e.name));
   if (classDirs.length === 0) return (await listFiles(target)).map((file) => ({ file }));
   const nested = await Promise.all(
-    classDirs.map(async (dir) => (await listFiles(path.join(target, dir.name))).map((file) => ({ file, truth: dir.name }))),
+    classDirs.map(async (dir) =>
+      (await listFiles(path.join(target, dir.name))).map((file) => ({ file, truth: dir.name })),
+    ),
   );
   return nested.flat();
 }

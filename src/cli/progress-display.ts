@@ -19,7 +19,10 @@ interface Running {
  * Shows a sweep's progress: on a terminal, one live line per running node (stage, epoch/total, loss,
  * val_accuracy) under an overall bar; elsewhere, one plain line per event.
  */
-export function createProgressDisplay(plan: Plan, options: ProgressDisplayOptions): ExecutionEvents & { close(): void } {
+export function createProgressDisplay(
+  plan: Plan,
+  options: ProgressDisplayOptions,
+): ExecutionEvents & { close(): void } {
   const started = Date.now();
   const running = new Map<string, Running>();
   const counts = { done: 0, cached: 0, failed: 0, skipped: 0 };
@@ -27,7 +30,9 @@ export function createProgressDisplay(plan: Plan, options: ProgressDisplayOption
   let timer: NodeJS.Timeout | undefined;
 
   const redraw = () => {
-    const lines = [...running.values()].map((entry) => `  ${entry.node.id.padEnd(18)} ${describeProgress(entry.update)}`);
+    const lines = [...running.values()].map(
+      (entry) => `  ${entry.node.id.padEnd(18)} ${describeProgress(entry.update)}`,
+    );
     lines.push(overallLine(plan.nodes.length, counts, started));
     const clear = drawnLines > 0 ? `\x1b[${drawnLines}F\x1b[J` : '';
     options.write(`${clear}${lines.join('\n')}\n`);

@@ -14,11 +14,17 @@ export function selectNodes(plan: Plan, selection: NodeSelection): Set<string> {
     throw new PipelineError('USAGE', `--stage ${selection.stage}: no such stage (stages: ${stages.join(', ')})`);
   }
   if (selection.trial !== undefined && !plan.trials.some((trial) => trial.id === selection.trial)) {
-    throw new PipelineError('USAGE', `--trial ${selection.trial}: no such trial (${plan.trials.map((t) => t.id).join(', ')})`);
+    throw new PipelineError(
+      'USAGE',
+      `--trial ${selection.trial}: no such trial (${plan.trials.map((t) => t.id).join(', ')})`,
+    );
   }
   const selected = new Set(
     plan.nodes
-      .filter((node) => node.stage === selection.stage && (selection.trial === undefined || node.trials.includes(selection.trial)))
+      .filter(
+        (node) =>
+          node.stage === selection.stage && (selection.trial === undefined || node.trials.includes(selection.trial)),
+      )
       .map((node) => node.id),
   );
   if (selection.downstream) {

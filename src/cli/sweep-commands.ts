@@ -17,6 +17,10 @@ export interface RunOptions extends SweepCommandOptions {
   verbose?: boolean;
 }
 
+export interface ListOptions extends SweepCommandOptions {
+  json?: boolean;
+}
+
 export interface RerunOptions extends RunOptions {
   stage: string;
   trial?: string;
@@ -52,7 +56,9 @@ async function execute({ sweep, plan, store }: OpenSweep, force: Set<string>, op
     verbose: options.verbose ?? false,
     write: (text) => process.stderr.write(text),
   });
-  process.stderr.write(`${sweep.name}: ${plan.trials.length} trials, ${plan.nodes.length} nodes, ${parallel} at once\n`);
+  process.stderr.write(
+    `${sweep.name}: ${plan.trials.length} trials, ${plan.nodes.length} nodes, ${parallel} at once\n`,
+  );
   let outcomes: Map<string, NodeOutcome>;
   try {
     outcomes = await createLocalExecutor().execute(plan, {
@@ -72,18 +78,22 @@ async function execute({ sweep, plan, store }: OpenSweep, force: Set<string>, op
     sweep: sweep.file,
     finishedAt: new Date().toISOString(),
     nodes: Object.fromEntries(
-      [...outcomes].map(([id, outcome]) => [id, { state: outcome.state, ...(outcome.state === 'failed' ? { error: outcome.error } : {}) }]),
+      [...outcomes].map(([id, outcome]) => [
+        id,
+        { state: outcome.state, ...(outcome.state === 'failed' ? { error: outcome.error } : {}) },
+      ]),
     ),
   };
   await store.writeJson(store.sweepFile(sweep.name), state);
   const rows = collectTrialRows(plan, outcomes);
   printRows(plan, rows, options.json);
-  if (controller.signal.aborted) throw new PipelineError('CANCELLED', 'cancelled; finished nodes are kept, run again to resume');
+  if (controller.signal.aborted)
+    throw new PipelineError('CANCELLED', 'cancelled; finished nodes are kept, run again to resume');
   return rows.some((row) => row.state !== 'done') ? 1 : 0;
 }
 
 /** `pipeline status`: the results table from the workspace, without running anything. */
-export async function statusCommand(arg: string, options: SweepCommandOptions & { json?: boolean }): Promise<number> {
+export async function statusCommand(arg: string, options: ListOptions): Promise<number> {
   const { sweep, plan, store } = await openSweep(arg, options);
   const last = await store.readJson<SweepState>(store.sweepFile(sweep.name));
   const known: NodeKnowledge = new Map();
@@ -91,8 +101,10 @@ export async function statusCommand(arg: string, options: SweepCommandOptions & 
     const record = await store.readRecord(node.cacheKey);
     const previous = last?.nodes[node.id];
     if (record) known.set(node.id, { state: 'stored', record });
-    else if (previous?.state === 'failed') known.set(node.id, { state: 'failed', error: previous.error ?? 'failed', code: 'STAGE_FAILED' });
-    else if (previous?.state === 'skipped') known.set(node.id, { state: 'skipped', reason: 'an upstream stage failed' });
+    else if (previous?.state === 'failed')
+      known.set(node.id, { state: 'failed', error: previous.error ?? 'failed', code: 'STAGE_FAILED' });
+    else if (previous?.state === 'skipped')
+      known.set(node.id, { state: 'skipped', reason: 'an upstream stage failed' });
   }
   printRows(plan, collectTrialRows(plan, known), options.json);
   return 0;
@@ -104,7 +116,7 @@ function printRows(plan: Plan, rows: TrialRow[], json: boolean | undefined): voi
 }
 
 /** `pipeline plan`: what would run and what is cached, nothing executed. */
-export async function planCommand(arg: string, options: SweepCommandOptions & { json?: boolean }): Promise<number> {
+export async function planCommand(arg: string, options: ListOptions): Promise<number> {
   const { plan, store } = await openSweep(arg, options);
   const nodes = plan.nodes.map((node) => ({
     id: node.id,
@@ -121,10 +133,14 @@ export async function planCommand(arg: string, options: SweepCommandOptions & { 
     return 0;
   }
   const cached = nodes.filter((node) => node.cached).length;
-  process.stdout.write(`${plan.trials.length} trials, ${nodes.length} nodes: ${cached} cached, ${nodes.length - cached} to run\n`);
+  process.stdout.write(
+    `${plan.trials.length} trials, ${nodes.length} nodes: ${cached} cached, ${nodes.length - cached} to run\n`,
+  );
   for (const node of nodes) {
     const needs = node.needs.length > 0 ? ` ← ${node.needs.join(', ')}` : '';
-    process.stdout.write(`  ${node.cached ? 'cached ' : 'run    '} ${node.id}${needs}  [${node.cacheKey.slice(0, 12)}]\n`);
+    process.stdout.write(
+      `  ${node.cached ? 'cached ' : 'run    '} ${node.id}${needs}  [${node.cacheKey.slice(0, 12)}]\n`,
+    );
   }
   return 0;
 }

@@ -1,22 +1,69 @@
-import * as tf from '@tensorflow/tfjs';
 import type { AugmentParams } from '../stages/catalog.js';
 
 /** Whether any augmentation is switched on. */
 export function isAugmenting(params: AugmentParams | undefined): params is AugmentParams {
-  return !!params && (params.rotation > 0 || params.widthShift > 0 || params.heightShift > 0 || params.shear > 0 || params.zoom > 0 || params.horizontalFlip);
+  return (
+    !!params &&
+    (params.rotation > 0 ||
+      params.widthShift > 0 ||
+      params.heightShift > 0 ||
+      params.shear > 0 ||
+      params.zoom > 0 ||
+      params.horizontalFlip)
+  );
 }
 
 /**
  * Random affine augmentation as Keras' ImageDataGenerator draws it (rotation, shifts, shear, zoom, horizontal flip,
- * nearest fill), one transform per image, applied with tf.image.transform.
+ * `nearest` fill), one transform per image, applied in place to a float NHWC batch. Plain JS on purpose: it gives the
+ * same pixels on every tfjs backend, and the native one has no Transform kernel.
  */
-export function augmentBatch(images: tf.Tensor4D, params: AugmentParams, random: () => number): tf.Tensor4D {
-  const [count, height, width] = images.shape;
-  const transforms = Array.from({ length: count }, () => drawTransform(params, height, width, random));
-  return tf.tidy(() => tf.image.transform(images, tf.tensor2d(transforms.flat(), [count, 8]), 'bilinear', 'nearest'));
+export function augmentBatch(
+  batch: Float32Array,
+  shape: readonly [count: number, height: number, width: number, channels: number],
+  params: AugmentParams,
+  random: () => number,
+): void {
+  const [count, height, width, channels] = shape;
+  const size = height * width * channels;
+  for (let n = 0; n < count; n++) {
+    const source = batch.slice(n * size, (n + 1) * size);
+    const target = batch.subarray(n * size, (n + 1) * size);
+    warpImage(source, target, height, width, channels, drawTransform(params, height, width, random));
+  }
 }
 
-/** One output→input projective transform [a0 a1 a2 b0 b1 b2 0 0] (tf.image.transform's convention). */
+/** Bilinear resampling of `source` into `target` through an output→input transform; outside points take the nearest edge. */
+export function warpImage(
+  source: Float32Array,
+  target: Float32Array,
+  height: number,
+  width: number,
+  channels: number,
+  t: number[],
+): void {
+  const [a0 = 1, a1 = 0, a2 = 0, b0 = 0, b1 = 1, b2 = 0] = t;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const sx = Math.min(width - 1, Math.max(0, a0 * x + a1 * y + a2));
+      const sy = Math.min(height - 1, Math.max(0, b0 * x + b1 * y + b2));
+      const x0 = Math.floor(sx);
+      const y0 = Math.floor(sy);
+      const x1 = Math.min(width - 1, x0 + 1);
+      const y1 = Math.min(height - 1, y0 + 1);
+      const fx = sx - x0;
+      const fy = sy - y0;
+      for (let c = 0; c < channels; c++) {
+        const at = (yy: number, xx: number) => source[(yy * width + xx) * channels + c] ?? 0;
+        const top = at(y0, x0) * (1 - fx) + at(y0, x1) * fx;
+        const bottom = at(y1, x0) * (1 - fx) + at(y1, x1) * fx;
+        target[(y * width + x) * channels + c] = top * (1 - fy) + bottom * fy;
+      }
+    }
+  }
+}
+
+/** One output→input transform [a0 a1 a2 b0 b1 b2 0 0] (tf.image.transform's convention). */
 export function drawTransform(params: AugmentParams, height: number, width: number, random: () => number): number[] {
   const uniform = (limit: number) => (random() * 2 - 1) * limit;
   const theta = (uniform(params.rotation) * Math.PI) / 180;
@@ -31,13 +78,40 @@ export function drawTransform(params: AugmentParams, height: number, width: numb
     [flip, 0, 0],
     [0, 1, 0],
   ];
-  m = multiply([[zx, 0, 0], [0, zy, 0]], m);
-  m = multiply([[1, -Math.sin(shear), 0], [0, Math.cos(shear), 0]], m);
-  m = multiply([[Math.cos(theta), -Math.sin(theta), 0], [Math.sin(theta), Math.cos(theta), 0]], m);
+  m = multiply(
+    [
+      [zx, 0, 0],
+      [0, zy, 0],
+    ],
+    m,
+  );
+  m = multiply(
+    [
+      [1, -Math.sin(shear), 0],
+      [0, Math.cos(shear), 0],
+    ],
+    m,
+  );
+  m = multiply(
+    [
+      [Math.cos(theta), -Math.sin(theta), 0],
+      [Math.sin(theta), Math.cos(theta), 0],
+    ],
+    m,
+  );
   const cx = (width - 1) / 2;
   const cy = (height - 1) / 2;
-  m = multiply(m, [[1, 0, -cx], [0, 1, -cy]]);
-  m = multiply([[1, 0, cx + tx], [0, 1, cy + ty]], m);
+  m = multiply(m, [
+    [1, 0, -cx],
+    [0, 1, -cy],
+  ]);
+  m = multiply(
+    [
+      [1, 0, cx + tx],
+      [0, 1, cy + ty],
+    ],
+    m,
+  );
   const [[a0, a1, a2], [b0, b1, b2]] = m;
   return [a0, a1, a2, b0, b1, b2, 0, 0];
 }

@@ -5,7 +5,11 @@ import type { TrainParams } from '../stages/catalog.js';
  * The CNN of the report: three conv(3×3, ReLU) + max-pool blocks, flatten, a hidden dense layer, dropout, and a
  * sigmoid unit for two classes (binary cross-entropy) or a softmax layer for more (categorical cross-entropy).
  */
-export function buildBasicCnn(params: TrainParams, inputShape: [number, number, number], classCount: number): tf.Sequential {
+export function buildBasicCnn(
+  params: TrainParams,
+  inputShape: [number, number, number],
+  classCount: number,
+): tf.Sequential {
   const model = tf.sequential();
   params.filters.forEach((filters, index) => {
     model.add(
@@ -24,7 +28,9 @@ export function buildBasicCnn(params: TrainParams, inputShape: [number, number, 
   model.add(tf.layers.dense({ units: params.denseUnits, activation: 'relu', name: 'dense' }));
   model.add(tf.layers.dropout({ rate: params.dropout }));
   const binary = classCount === 2;
-  model.add(tf.layers.dense({ units: binary ? 1 : classCount, activation: binary ? 'sigmoid' : 'softmax', name: 'output' }));
+  model.add(
+    tf.layers.dense({ units: binary ? 1 : classCount, activation: binary ? 'sigmoid' : 'softmax', name: 'output' }),
+  );
   model.compile({
     optimizer: createOptimizer(params.optimizer, params.lr),
     loss: binary ? 'binaryCrossentropy' : 'categoricalCrossentropy',
@@ -44,15 +50,28 @@ function createOptimizer(name: TrainParams['optimizer'], lr: number): tf.Optimiz
   }
 }
 
-/** Images (uint8 NHWC) at `indices` as a float tensor scaled to [0, 1]. */
-export function imagesTensor(images: Uint8Array, shape: [number, number, number], indices: readonly number[]): tf.Tensor4D {
+/** Images (uint8 NHWC) at `indices` as floats scaled to [0, 1]. */
+export function imagesArray(
+  images: Uint8Array,
+  shape: [number, number, number],
+  indices: readonly number[],
+): Float32Array {
   const size = shape[0] * shape[1] * shape[2];
   const batch = new Float32Array(indices.length * size);
   indices.forEach((index, at) => {
     const source = images.subarray(index * size, (index + 1) * size);
     for (let i = 0; i < size; i++) batch[at * size + i] = (source[i] ?? 0) / 255;
   });
-  return tf.tensor4d(batch, [indices.length, ...shape]);
+  return batch;
+}
+
+/** Images (uint8 NHWC) at `indices` as a float tensor scaled to [0, 1]. */
+export function imagesTensor(
+  images: Uint8Array,
+  shape: [number, number, number],
+  indices: readonly number[],
+): tf.Tensor4D {
+  return tf.tensor4d(imagesArray(images, shape, indices), [indices.length, ...shape]);
 }
 
 /** Labels as the model's target: a column of 0/1 for two classes, one-hot rows otherwise. */

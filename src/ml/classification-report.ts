@@ -21,7 +21,11 @@ export interface ClassificationReport {
  * Computes the report for integer labels 0..classes.length-1. Zero divisions count as 0, matching scikit-learn's
  * default `zero_division="warn"`.
  */
-export function classificationReport(yTrue: readonly number[], yPred: readonly number[], classes: readonly string[]): ClassificationReport {
+export function classificationReport(
+  yTrue: readonly number[],
+  yPred: readonly number[],
+  classes: readonly string[],
+): ClassificationReport {
   const n = classes.length;
   const confusion = Array.from({ length: n }, () => new Array<number>(n).fill(0));
   yTrue.forEach((truth, index) => {
@@ -33,9 +37,9 @@ export function classificationReport(yTrue: readonly number[], yPred: readonly n
     const tp = confusion[k]?.[k] ?? 0;
     const predicted = confusion.reduce((sum, row) => sum + (row[k] ?? 0), 0);
     const support = (confusion[k] ?? []).reduce((sum, value) => sum + value, 0);
-    const precision = divide(tp, predicted);
-    const recall = divide(tp, support);
-    return { precision, recall, f1: divide(2 * precision * recall, precision + recall), support };
+    // F1 from counts, as scikit-learn computes it (not from the rounded precision and recall).
+    const f1 = divide(2 * tp, 2 * tp + (predicted - tp) + (support - tp));
+    return { precision: divide(tp, predicted), recall: divide(tp, support), f1, support };
   });
   const total = yTrue.length;
   const correct = perClass.reduce((sum, _, k) => sum + (confusion[k]?.[k] ?? 0), 0);
@@ -43,8 +47,8 @@ export function classificationReport(yTrue: readonly number[], yPred: readonly n
     classes: [...classes],
     perClass,
     accuracy: divide(correct, total),
-    macroAvg: average(perClass, () => 1 / n, total),
-    weightedAvg: average(perClass, (scores) => divide(scores.support, total), total),
+    macroAvg: average(perClass, () => 1, total),
+    weightedAvg: average(perClass, (scores) => scores.support, total),
     confusion,
   };
 }
@@ -53,8 +57,14 @@ function divide(a: number, b: number): number {
   return b === 0 ? 0 : a / b;
 }
 
+/** numpy's `average(values, weights)`: Σ value·weight / Σ weight, in that order of operations. */
 function average(rows: readonly ClassScores[], weight: (row: ClassScores) => number, total: number): ClassScores {
-  const sum = (pick: (row: ClassScores) => number) => rows.reduce((acc, row) => acc + pick(row) * weight(row), 0);
+  const weights = rows.reduce((acc, row) => acc + weight(row), 0);
+  const sum = (pick: (row: ClassScores) => number) =>
+    divide(
+      rows.reduce((acc, row) => acc + pick(row) * weight(row), 0),
+      weights,
+    );
   return { precision: sum((r) => r.precision), recall: sum((r) => r.recall), f1: sum((r) => r.f1), support: total };
 }
 

@@ -21,7 +21,9 @@ export async function saveModel(model: tf.LayersModel, dir: string): Promise<voi
       };
       await writeFile(path.join(dir, 'weights.bin'), weights);
       await writeFile(path.join(dir, 'model.json'), JSON.stringify(modelJson));
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.length } };
+      return {
+        modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.length },
+      };
     }),
   );
 }
@@ -36,6 +38,6 @@ export async function loadModel(dir: string): Promise<tf.LayersModel> {
 }
 
 function concatWeights(data: tf.io.WeightData): ArrayBuffer {
-  if (!Array.isArray(data)) return data as ArrayBuffer;
-  return tf.io.concatenateArrayBuffers(data as ArrayBuffer[]);
+  if (!Array.isArray(data)) return data;
+  return tf.io.concatenateArrayBuffers(data);
 }

@@ -14,7 +14,14 @@ export function createLocalExecutor(): Executor {
         const startedAt = new Date();
         try {
           const { result, backend } = await runInChild(
-            { nodeId: node.id, kind: node.kind, params: node.params, inputs: inputDirs(plan, node, options), outDir, backend: options.backend },
+            {
+              nodeId: node.id,
+              kind: node.kind,
+              params: node.params,
+              inputs: inputDirs(plan, node, options),
+              outDir,
+              backend: options.backend,
+            },
             {
               signal: options.signal,
               onLog: (message) => options.events.nodeLog?.(node, message),
@@ -44,7 +51,11 @@ export function createLocalExecutor(): Executor {
 }
 
 /** Output folders of a node's upstream nodes, keyed by their stage kind. */
-export function inputDirs(plan: Plan, node: PlanNode, options: Pick<ExecuteOptions, 'store'>): Partial<Record<StageKind, string>> {
+export function inputDirs(
+  plan: Plan,
+  node: PlanNode,
+  options: Pick<ExecuteOptions, 'store'>,
+): Partial<Record<StageKind, string>> {
   const byId = new Map(plan.nodes.map((candidate) => [candidate.id, candidate]));
   const inputs: Partial<Record<StageKind, string>> = {};
   for (const id of node.needs) {

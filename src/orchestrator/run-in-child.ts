@@ -39,7 +39,9 @@ export function runInChild(job: StageJob, hooks: ChildHooks): Promise<{ result: 
       else {
         const how = signal ? `signal ${signal}` : `exit code ${code ?? '?'}`;
         const last = stderr.trim().split('\n').at(-1) ?? '';
-        reject(new PipelineError('STAGE_CRASHED', `${job.nodeId}: stage process died (${how})${last ? `: ${last}` : ''}`));
+        reject(
+          new PipelineError('STAGE_CRASHED', `${job.nodeId}: stage process died (${how})${last ? `: ${last}` : ''}`),
+        );
       }
     });
     child.send(job);

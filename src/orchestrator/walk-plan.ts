@@ -10,7 +10,11 @@ export type RunNode = (node: PlanNode) => Promise<NodeRecord>;
  * Walks the DAG: a node starts when all its needs are done, at most `parallel` at once; cached nodes (not forced)
  * complete at once; a failed node skips everything downstream of it while independent branches go on.
  */
-export async function walkPlan(plan: Plan, options: ExecuteOptions, runNode: RunNode): Promise<Map<string, NodeOutcome>> {
+export async function walkPlan(
+  plan: Plan,
+  options: ExecuteOptions,
+  runNode: RunNode,
+): Promise<Map<string, NodeOutcome>> {
   const outcomes = new Map<string, NodeOutcome>();
   const running = new Map<string, Promise<void>>();
   const pending = new Set(plan.nodes.map((node) => node.id));

@@ -35,24 +35,36 @@ export function lineChart(options: LineChartOptions): string {
   const parts: string[] = [];
   for (let t = 0; t <= 4; t++) {
     const value = low + ((high - low) * t) / 4;
-    parts.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${y(value)}" y2="${y(value)}" stroke="#e5e5e5"/>`);
-    parts.push(`<text x="${margin.left - 6}" y="${y(value) + 4}" text-anchor="end" font-size="11" ${FONT}>${formatTick(value)}</text>`);
+    parts.push(
+      `<line x1="${margin.left}" x2="${width - margin.right}" y1="${y(value)}" y2="${y(value)}" stroke="#e5e5e5"/>`,
+    );
+    parts.push(
+      `<text x="${margin.left - 6}" y="${y(value) + 4}" text-anchor="end" font-size="11" ${FONT}>${formatTick(value)}</text>`,
+    );
   }
   const step = Math.max(1, Math.ceil(count / 10));
   for (let i = 0; i < count; i += step) {
-    parts.push(`<text x="${x(i)}" y="${height - margin.bottom + 16}" text-anchor="middle" font-size="11" ${FONT}>${i + 1}</text>`);
+    parts.push(
+      `<text x="${x(i)}" y="${height - margin.bottom + 16}" text-anchor="middle" font-size="11" ${FONT}>${i + 1}</text>`,
+    );
   }
   options.series.forEach((series, index) => {
     const points = series.values.map((v, i) => (Number.isFinite(v) ? `${x(i).toFixed(1)},${y(v).toFixed(1)}` : null));
-    const segments = points.join(' ').split(/\s*null\s*/).filter((segment) => segment.trim().length > 0);
+    const segments = points
+      .join(' ')
+      .split(/\s*null\s*/)
+      .filter((segment) => segment.trim().length > 0);
     for (const segment of segments) {
       parts.push(`<polyline fill="none" stroke="${series.color}" stroke-width="2" points="${segment.trim()}"/>`);
     }
     series.values.forEach((v, i) => {
-      if (Number.isFinite(v)) parts.push(`<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="2.5" fill="${series.color}"/>`);
+      if (Number.isFinite(v))
+        parts.push(`<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="2.5" fill="${series.color}"/>`);
     });
     const ly = margin.top + 14 + index * 16;
-    parts.push(`<line x1="${width - 150}" x2="${width - 130}" y1="${ly - 4}" y2="${ly - 4}" stroke="${series.color}" stroke-width="2"/>`);
+    parts.push(
+      `<line x1="${width - 150}" x2="${width - 130}" y1="${ly - 4}" y2="${ly - 4}" stroke="${series.color}" stroke-width="2"/>`,
+    );
     parts.push(`<text x="${width - 124}" y="${ly}" font-size="12" ${FONT}>${escapeXml(series.name)}</text>`);
   });
   return svg(width, height, [
@@ -80,12 +92,18 @@ export function confusionChart(matrix: number[][], classes: string[], title: str
       const cy = top + r * cell;
       parts.push(`<rect x="${cx}" y="${cy}" width="${cell}" height="${cell}" fill="${fill}" stroke="#fff"/>`);
       const ink = value / max > 0.6 ? '#fff' : '#000';
-      parts.push(`<text x="${cx + cell / 2}" y="${cy + cell / 2 + 6}" text-anchor="middle" font-size="18" fill="${ink}" ${FONT}>${value}</text>`);
+      parts.push(
+        `<text x="${cx + cell / 2}" y="${cy + cell / 2 + 6}" text-anchor="middle" font-size="18" fill="${ink}" ${FONT}>${value}</text>`,
+      );
     }),
   );
   classes.forEach((name, k) => {
-    parts.push(`<text x="${labelW - 8}" y="${top + k * cell + cell / 2 + 4}" text-anchor="end" font-size="12" ${FONT}>${escapeXml(name)}</text>`);
-    parts.push(`<text x="${labelW + k * cell + cell / 2}" y="${top - 8}" text-anchor="middle" font-size="12" ${FONT}>${escapeXml(name)}</text>`);
+    parts.push(
+      `<text x="${labelW - 8}" y="${top + k * cell + cell / 2 + 4}" text-anchor="end" font-size="12" ${FONT}>${escapeXml(name)}</text>`,
+    );
+    parts.push(
+      `<text x="${labelW + k * cell + cell / 2}" y="${top - 8}" text-anchor="middle" font-size="12" ${FONT}>${escapeXml(name)}</text>`,
+    );
   });
   return svg(width, height, [
     `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold" ${FONT}>${escapeXml(title)}</text>`,
@@ -103,7 +121,7 @@ function niceRange(low: number, high: number): [number, number] {
   if (high - low < 1e-9) return [low, low + 1];
   const span = high - low;
   const magnitude = 10 ** Math.floor(Math.log10(span));
-  const stepSize = [1, 2, 2.5, 5, 10].map((f) => f * magnitude / 4).find((s) => span / s <= 4) ?? magnitude;
+  const stepSize = [1, 2, 2.5, 5, 10].map((f) => (f * magnitude) / 4).find((s) => span / s <= 4) ?? magnitude;
   return [Math.floor(low / stepSize) * stepSize, Math.ceil(high / stepSize) * stepSize];
 }
 

@@ -36,16 +36,19 @@ export function parsePipeline(source: YamlSource): PipelineSpec {
   const stages: StageSpec[] = Object.entries(raw.stages).map(([name, entry]) => {
     const kind = entry.uses ?? name;
     if (!isStageKind(kind)) {
-      throw source.error(['stages', name], `unknown stage kind '${name}'; add 'uses:' with one of ${STAGE_KINDS.join(', ')}`);
+      throw source.error(
+        ['stages', name],
+        `unknown stage kind '${name}'; add 'uses:' with one of ${STAGE_KINDS.join(', ')}`,
+      );
     }
     const info = STAGES[kind];
     const params = resolveDataPaths(kind, entry.params, path.dirname(source.file));
     const parsed = info.params.safeParse(params);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      const where = ['stages', name, 'params', ...((issue?.path ?? []) as PropertyKey[])];
+      const where = ['stages', name, 'params', ...(issue?.path ?? [])];
       const keys = issue?.code === 'unrecognized_keys' ? issue.keys : [];
-      if (keys[0] !== undefined) throw source.error([...where, keys[0]], `unknown parameter of ${kind}`);
+      if (keys[0] !== undefined) throw source.error([...where, keys[0]], `unknown parameter of ${kind}`, 'key');
       throw source.error(where, issue?.message ?? 'invalid');
     }
     return { name, kind, needs: entry.needs, params, resources: entry.resources ?? info.resources };
@@ -56,7 +59,11 @@ export function parsePipeline(source: YamlSource): PipelineSpec {
 }
 
 /** Data folders are written relative to the pipeline file; the planner sees absolute paths. */
-export function resolveDataPaths(kind: string, params: Record<string, unknown>, baseDir: string): Record<string, unknown> {
+export function resolveDataPaths(
+  kind: string,
+  params: Record<string, unknown>,
+  baseDir: string,
+): Record<string, unknown> {
   if (kind !== 'ingest' || typeof params.dataDir !== 'string') return params;
   return { ...params, dataDir: path.resolve(baseDir, params.dataDir) };
 }

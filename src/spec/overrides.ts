@@ -7,7 +7,10 @@ import { parse as parseYamlValue } from 'yaml';
 import path from 'node:path';
 
 /** Splits `stage.key.sub` into the stage and the key path, checking both exist; returns an error message or the parts. */
-export function checkOverridePath(pipeline: PipelineSpec, dotPath: string): string | { stage: StageSpec; keys: string[] } {
+export function checkOverridePath(
+  pipeline: PipelineSpec,
+  dotPath: string,
+): string | { stage: StageSpec; keys: string[] } {
   const [stageName = '', ...keys] = dotPath.split('.');
   const stage = pipeline.stages.find((candidate) => candidate.name === stageName);
   if (!stage) {
@@ -27,12 +30,17 @@ export function checkOverridePath(pipeline: PipelineSpec, dotPath: string): stri
 }
 
 /** Returns a copy of `params` with `value` at the nested key path. */
-export function setAtPath(params: Record<string, unknown>, keys: readonly string[], value: unknown): Record<string, unknown> {
+export function setAtPath(
+  params: Record<string, unknown>,
+  keys: readonly string[],
+  value: unknown,
+): Record<string, unknown> {
   const [head, ...rest] = keys;
   if (head === undefined) return params;
   if (rest.length === 0) return { ...params, [head]: value };
   const child = params[head];
-  const base = child !== null && typeof child === 'object' && !Array.isArray(child) ? (child as Record<string, unknown>) : {};
+  const base =
+    child !== null && typeof child === 'object' && !Array.isArray(child) ? (child as Record<string, unknown>) : {};
   return { ...params, [head]: setAtPath(base, rest, value) };
 }
 
@@ -54,11 +62,15 @@ export function parseSetFlag(flag: string): Override {
  * Applies overrides to a pipeline's params and validates each touched stage.
  * Returns resolved params (defaults applied) per stage name, or throws SPEC_INVALID naming the override's origin.
  */
-export function resolveStageParams(pipeline: PipelineSpec, overrides: readonly Override[]): Map<string, Record<string, unknown>> {
+export function resolveStageParams(
+  pipeline: PipelineSpec,
+  overrides: readonly Override[],
+): Map<string, Record<string, unknown>> {
   const raw = new Map(pipeline.stages.map((stage) => [stage.name, stage.params]));
   for (const override of overrides) {
     const target = checkOverridePath(pipeline, override.path);
-    if (typeof target === 'string') throw new PipelineError('SPEC_INVALID', `${override.origin}: ${override.path}: ${target}`);
+    if (typeof target === 'string')
+      throw new PipelineError('SPEC_INVALID', `${override.origin}: ${override.path}: ${target}`);
     const current = raw.get(target.stage.name) ?? {};
     const updated = setAtPath(current, target.keys, override.value);
     raw.set(target.stage.name, resolveDataPaths(target.stage.kind, updated, override.baseDir));
@@ -69,11 +81,13 @@ export function resolveStageParams(pipeline: PipelineSpec, overrides: readonly O
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const keyPath = [stage.name, ...(issue?.path ?? []).map(String)].join('.');
-      const culprit = overrides.find((override) => keyPath.startsWith(override.path) || override.path.startsWith(keyPath));
+      const culprit = overrides.find(
+        (override) => keyPath.startsWith(override.path) || override.path.startsWith(keyPath),
+      );
       const origin = culprit ? `${culprit.origin}: ${culprit.path}=${JSON.stringify(culprit.value)}` : pipeline.file;
       throw new PipelineError('SPEC_INVALID', `${origin}: ${keyPath}: ${issue?.message ?? 'invalid'}`);
     }
-    resolved.set(stage.name, parsed.data as Record<string, unknown>);
+    resolved.set(stage.name, parsed.data);
   }
   return resolved;
 }

@@ -7,10 +7,10 @@ import { PipelineError } from '../errors.js';
 export interface YamlSource {
   file: string;
   data: unknown;
-  /** `file:line:col` of the node at `path`, or of its nearest existing ancestor. */
-  locate(path: readonly PropertyKey[]): string;
+  /** `file:line:col` of the value at `path` (or of its key, with `at: 'key'`), or of its nearest existing ancestor. */
+  locate(path: readonly PropertyKey[], at?: 'key' | 'value'): string;
   /** A SPEC_INVALID error located at `path`, naming the dot-path. */
-  error(path: readonly PropertyKey[], message: string): PipelineError;
+  error(path: readonly PropertyKey[], message: string, at?: 'key' | 'value'): PipelineError;
 }
 
 /** Reads and parses a YAML file; syntax errors become one SPEC_INVALID line with file:line:col. */
@@ -35,8 +35,8 @@ export function parseYamlSource(file: string, text: string): YamlSource {
     const reason = syntax.message.split('\n')[0] ?? syntax.code;
     throw new PipelineError('SPEC_INVALID', `${file}:${pos.line}:${pos.col}: YAML syntax: ${reason}`);
   }
-  const locate = (path: readonly PropertyKey[]): string => {
-    const node = nearestNode(doc, path);
+  const locate = (path: readonly PropertyKey[], at: 'key' | 'value' = 'value'): string => {
+    const node = nearestNode(doc, path, at);
     const offset = node?.range?.[0] ?? 0;
     const pos = lineCounter.linePos(offset);
     return `${file}:${pos.line}:${pos.col}`;
@@ -45,21 +45,21 @@ export function parseYamlSource(file: string, text: string): YamlSource {
     file,
     data: doc.toJS() as unknown,
     locate,
-    error: (path, message) =>
-      new PipelineError('SPEC_INVALID', `${locate(path)}: ${formatPath(path)}${message}`),
+    error: (path, message, at) =>
+      new PipelineError('SPEC_INVALID', `${locate(path, at)}: ${formatPath(path)}${message}`),
   };
 }
 
 /** Validates `source.data` against a zod schema, turning the first issue into a located error. */
 export function parseWith<T extends z.ZodType>(source: YamlSource, schema: T): z.infer<T> {
   const result = schema.safeParse(source.data ?? {});
-  if (result.success) return result.data as z.infer<T>;
+  if (result.success) return result.data;
   const issue = result.error.issues[0];
   if (!issue) throw source.error([], 'invalid');
-  const path = issue.path as PropertyKey[];
+  const path = issue.path;
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] ?? '';
-    throw source.error([...path, key], `unknown key (allowed: ${allowedKeys(schema, path)})`);
+    throw source.error([...path, key], `unknown key (allowed: ${allowedKeys(schema, path)})`, 'key');
   }
   throw source.error(path, issue.message);
 }
@@ -69,15 +69,18 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return path.length === 0 ? '' : `${path.map(String).join('.')}: `;
 }
 
-function nearestNode(doc: Document, path: readonly PropertyKey[]): Node | undefined {
+function nearestNode(doc: Document, path: readonly PropertyKey[], at: 'key' | 'value'): Node | undefined {
   let node: unknown = doc.contents;
   let found = isNode(node) ? node : undefined;
-  for (const key of path) {
+  for (const [index, key] of path.entries()) {
+    const last = index === path.length - 1;
     if (isMap(node)) {
-      const pair = node.items.find((item) => isNode(item.key) && String((item.key as { value?: unknown }).value) === String(key));
+      const pair = node.items.find(
+        (item) => isNode(item.key) && String((item.key as { value?: unknown }).value) === String(key),
+      );
       if (!pair) break;
       // Point at the value when there is one, else at the key (e.g. `key:` with nothing after it).
-      node = isNode(pair.value) ? pair.value : pair.key;
+      node = isNode(pair.value) && !(last && at === 'key') ? pair.value : pair.key;
     } else if (isSeq(node) && typeof key === 'number') {
       node = node.items[key];
     } else {
@@ -92,7 +95,9 @@ function allowedKeys(schema: z.ZodType, path: readonly PropertyKey[]): string {
   let current: unknown = schema;
   for (const key of path) {
     current = unwrap(current);
-    const def = (current as { def?: { type?: string; shape?: Record<string, unknown>; valueType?: unknown; element?: unknown } }).def;
+    const def = (
+      current as { def?: { type?: string; shape?: Record<string, unknown>; valueType?: unknown; element?: unknown } }
+    ).def;
     if (def?.type === 'object') current = def.shape?.[String(key)];
     else if (def?.type === 'record') current = def.valueType;
     else if (def?.type === 'array') current = def.element;

@@ -16,7 +16,7 @@ export interface StageInfo {
   implemented: boolean;
 }
 
-const positiveInt = z.number().int().positive();
+const positiveInt = z.number().int('must be a positive integer').positive('must be a positive integer');
 const seed = z.number().int().nonnegative().default(42).describe('Random seed; same seed, same result.');
 
 export const IngestParamsSchema = z.strictObject({
@@ -33,13 +33,18 @@ export const SynthesizeParamsSchema = z.strictObject({
   sources: z.array(z.string().min(1)).min(1).describe('Classes whose images get masks drawn on.'),
   perImage: positiveInt.default(1).describe('Synthesized images per source image.'),
   variants: z
-    .record(z.enum(['proper', 'improper-nose', 'improper-chin', 'improper-mouth']), z.string().min(1))
+    .partialRecord(z.enum(['proper', 'improper-nose', 'improper-chin', 'improper-mouth']), z.string().min(1))
     .describe('Mask variant → output class.'),
   seed,
 });
 
 export const SplitParamsSchema = z.strictObject({
-  valFraction: z.number().gt(0).lt(1).default(0.2).describe('Share of each class held out for validation.'),
+  valFraction: z
+    .number()
+    .gt(0, 'must be in (0, 1)')
+    .lt(1, 'must be in (0, 1)')
+    .default(0.2)
+    .describe('Share of each class held out for validation.'),
   seed,
 });
 
@@ -102,8 +107,22 @@ export const STAGES: Readonly<Record<StageKind, StageInfo>> = {
     resources: cpu,
     implemented: false,
   },
-  split: { kind: 'split', version: '1', params: SplitParamsSchema, inputs: [['synthesize', 'ingest']], resources: cpu, implemented: true },
-  train: { kind: 'train', version: '1', params: TrainParamsSchema, inputs: [['split']], resources: gpu, implemented: true },
+  split: {
+    kind: 'split',
+    version: '1',
+    params: SplitParamsSchema,
+    inputs: [['synthesize', 'ingest']],
+    resources: cpu,
+    implemented: true,
+  },
+  train: {
+    kind: 'train',
+    version: '1',
+    params: TrainParamsSchema,
+    inputs: [['split']],
+    resources: gpu,
+    implemented: true,
+  },
   evaluate: {
     kind: 'evaluate',
     version: '1',

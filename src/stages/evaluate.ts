@@ -20,14 +20,23 @@ export const runEvaluate: StageRun<EvaluateParams> = async (ctx, params) => {
   const probabilities = await predictImages(model, val.images, val.shape, count);
   model.dispose();
   const decisions = decide(probabilities, count, val.classes.length, params.threshold);
-  const report = classificationReport(val.labels, decisions.map((d) => d.label), val.classes);
+  const report = classificationReport(
+    val.labels,
+    decisions.map((d) => d.label),
+    val.classes,
+  );
   const text = formatClassificationReport(report, params.digits);
   await writeFile(path.join(ctx.outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(path.join(ctx.outDir, 'report.txt'), text);
   const rows = decisions.map((d, i) =>
-    [csvField(val.files[i] ?? ''), val.classes[val.labels[i] ?? 0], val.classes[d.label], d.confidence.toFixed(4)].join(','),
+    [csvField(val.files[i] ?? ''), val.classes[val.labels[i] ?? 0], val.classes[d.label], d.confidence.toFixed(4)].join(
+      ',',
+    ),
   );
-  await writeFile(path.join(ctx.outDir, 'predictions.csv'), ['file,truth,predicted,confidence', ...rows].join('\n') + '\n');
+  await writeFile(
+    path.join(ctx.outDir, 'predictions.csv'),
+    ['file,truth,predicted,confidence', ...rows].join('\n') + '\n',
+  );
   ctx.log(`\n${text}`);
   const metrics: Record<string, number> = {
     accuracy: report.accuracy,

@@ -72,10 +72,15 @@ async function listClassFolders(params: IngestParams): Promise<[string, string][
     throw new NonRetryableStageError(`ingest.dataDir: data folder ${params.dataDir} not found`);
   }
   const entries = await readdir(params.dataDir, { withFileTypes: true });
-  const folders = entries.filter((entry) => entry.isDirectory() && !entry.name.startsWith('.')).map((e) => e.name).sort();
+  const folders = entries
+    .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort();
   if (!params.classes) {
     if (folders.length < 2) {
-      throw new NonRetryableStageError(`ingest.dataDir: ${params.dataDir} needs one sub-folder per class (found ${folders.length})`);
+      throw new NonRetryableStageError(
+        `ingest.dataDir: ${params.dataDir} needs one sub-folder per class (found ${folders.length})`,
+      );
     }
     return folders.map((folder) => [folder, folder]);
   }

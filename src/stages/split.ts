@@ -33,7 +33,8 @@ export function stratifiedSplit(labels: readonly number[], classCount: number, v
       labels.flatMap((label, index) => (label === k ? [index] : [])),
       random,
     );
-    const held = members.length < 2 ? 0 : Math.min(members.length - 1, Math.max(1, Math.round(members.length * valFraction)));
+    const held =
+      members.length < 2 ? 0 : Math.min(members.length - 1, Math.max(1, Math.round(members.length * valFraction)));
     val.push(...members.slice(0, held));
     train.push(...members.slice(held));
   }

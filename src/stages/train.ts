@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { augmentBatch, isAugmenting } from '../ml/augment.js';
-import { buildBasicCnn, imagesTensor, labelsTensor } from '../ml/basic-cnn.js';
+import { buildBasicCnn, imagesArray, imagesTensor, labelsTensor } from '../ml/basic-cnn.js';
 import { readDataset, type Dataset } from '../ml/dataset-file.js';
 import { saveModel } from '../ml/model-io.js';
 import { createRandom, shuffled } from '../util/random.js';
@@ -29,37 +29,63 @@ export const runTrain: StageRun<TrainParams> = async (ctx, params) => {
   Math.random = createRandom(params.seed);
   const model = buildBasicCnn(params, train.shape, train.classes.length);
   const history: EpochMetrics[] = [];
-  const valX = imagesTensor(val.images, val.shape, val.labels.map((_, i) => i));
+  const valX = imagesTensor(
+    val.images,
+    val.shape,
+    val.labels.map((_, i) => i),
+  );
   const valY = labelsTensor(val.labels, val.classes.length);
   const random = createRandom(params.seed + 1);
-  ctx.log(`${train.labels.length} train / ${val.labels.length} val images, ${params.optimizer} lr=${params.lr} batch=${params.batchSize}`);
+  ctx.log(
+    `${train.labels.length} train / ${val.labels.length} val images, ${params.optimizer} lr=${params.lr} batch=${params.batchSize}`,
+  );
   try {
     for (let epoch = 1; epoch <= params.epochs; epoch++) {
       const { loss, accuracy } = await trainEpoch(ctx, model, train, params, random);
       const [valLoss, valAccuracy] = await evaluateModel(model, valX, valY, params.batchSize);
       const row = { epoch, loss, accuracy, val_loss: valLoss, val_accuracy: valAccuracy };
       history.push(row);
-      if (!Number.isFinite(loss)) ctx.log(`epoch ${epoch}: loss is ${loss}; the learning rate is too high for this model`);
-      ctx.progress({ epoch, epochs: params.epochs, metrics: { loss, accuracy, val_loss: valLoss, val_accuracy: valAccuracy } });
+      if (!Number.isFinite(loss))
+        ctx.log(`epoch ${epoch}: loss is ${loss}; the learning rate is too high for this model`);
+      ctx.progress({
+        epoch,
+        epochs: params.epochs,
+        metrics: { loss, accuracy, val_loss: valLoss, val_accuracy: valAccuracy },
+      });
     }
   } finally {
     valX.dispose();
     valY.dispose();
   }
   await saveModel(model, path.join(ctx.outDir, 'model'));
-  await writeFile(path.join(ctx.outDir, 'model', 'classes.json'), JSON.stringify({ classes: train.classes, shape: train.shape }));
+  await writeFile(
+    path.join(ctx.outDir, 'model', 'classes.json'),
+    JSON.stringify({ classes: train.classes, shape: train.shape }),
+  );
   await writeFile(path.join(ctx.outDir, 'history.json'), `${JSON.stringify(history, null, 1)}\n`);
   const last = history.at(-1) ?? { loss: NaN, accuracy: NaN, val_loss: NaN, val_accuracy: NaN };
   const best = Math.max(...history.map((row) => row.val_accuracy));
   const weights = model.countParams();
   model.dispose();
   return {
-    metrics: { loss: last.loss, accuracy: last.accuracy, val_loss: last.val_loss, val_accuracy: last.val_accuracy, best_val_accuracy: best },
+    metrics: {
+      loss: last.loss,
+      accuracy: last.accuracy,
+      val_loss: last.val_loss,
+      val_accuracy: last.val_accuracy,
+      best_val_accuracy: best,
+    },
     summary: { epochs: history.length, weights },
   };
 };
 
-async function trainEpoch(ctx: StageContext, model: tf.LayersModel, data: Dataset, params: TrainParams, random: () => number) {
+async function trainEpoch(
+  ctx: StageContext,
+  model: tf.LayersModel,
+  data: Dataset,
+  params: TrainParams,
+  random: () => number,
+) {
   const order = shuffled(
     data.labels.map((_, i) => i),
     random,
@@ -69,10 +95,9 @@ async function trainEpoch(ctx: StageContext, model: tf.LayersModel, data: Datase
   for (let start = 0; start < order.length; start += params.batchSize) {
     if (ctx.signal.aborted) throw new PipelineError('CANCELLED', 'training cancelled');
     const indices = order.slice(start, start + params.batchSize);
-    const xs = tf.tidy(() => {
-      const batch = imagesTensor(data.images, data.shape, indices);
-      return isAugmenting(params.augment) ? augmentBatch(batch, params.augment, random) : batch;
-    });
+    const pixels = imagesArray(data.images, data.shape, indices);
+    if (isAugmenting(params.augment)) augmentBatch(pixels, [indices.length, ...data.shape], params.augment, random);
+    const xs = tf.tensor4d(pixels, [indices.length, ...data.shape]);
     const ys = labelsTensor(
       indices.map((i) => data.labels[i] ?? 0),
       data.classes.length,
@@ -87,7 +112,12 @@ async function trainEpoch(ctx: StageContext, model: tf.LayersModel, data: Datase
   return { loss: lossSum / order.length, accuracy: accuracySum / order.length };
 }
 
-async function evaluateModel(model: tf.LayersModel, x: tf.Tensor4D, y: tf.Tensor2D, batchSize: number): Promise<[number, number]> {
+async function evaluateModel(
+  model: tf.LayersModel,
+  x: tf.Tensor4D,
+  y: tf.Tensor2D,
+  batchSize: number,
+): Promise<[number, number]> {
   if (x.shape[0] === 0) return [NaN, NaN];
   const outputs = model.evaluate(x, y, { batchSize }) as tf.Scalar[];
   const values = await Promise.all(outputs.map(async (output) => (await output.data())[0] ?? NaN));

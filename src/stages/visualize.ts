@@ -10,8 +10,12 @@ import type { EpochMetrics } from './train.js';
 
 /** Renders the training curves (loss and accuracy, train vs validation) and the confusion matrix as PNG files. */
 export const runVisualize: StageRun<VisualizeParams> = async (ctx, params) => {
-  const history = JSON.parse(await readFile(path.join(inputDir(ctx, 'train'), 'history.json'), 'utf8')) as EpochMetrics[];
-  const report = JSON.parse(await readFile(path.join(inputDir(ctx, 'evaluate'), 'report.json'), 'utf8')) as ClassificationReport;
+  const history = JSON.parse(
+    await readFile(path.join(inputDir(ctx, 'train'), 'history.json'), 'utf8'),
+  ) as EpochMetrics[];
+  const report = JSON.parse(
+    await readFile(path.join(inputDir(ctx, 'evaluate'), 'report.json'), 'utf8'),
+  ) as ClassificationReport;
   const pick = (key: keyof EpochMetrics) => history.map((row) => (row[key] === null ? NaN : Number(row[key])));
   const charts: Record<string, string> = {
     'loss.png': lineChart({

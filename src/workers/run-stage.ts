@@ -28,7 +28,7 @@ export async function runStage(job: StageJob, hooks: RunStageHooks): Promise<{ r
       hooks.log(message);
       pending = pending.then(() => appendFile(logFile, `${message}\n`));
     },
-    progress: hooks.progress,
+    progress: (update) => hooks.progress(update),
   };
   if (backend !== 'none') ctx.log(`backend: ${backend}`);
   const run = await loadStage(job.kind);
