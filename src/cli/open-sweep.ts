@@ -33,12 +33,14 @@ export async function openSweep(arg: string, options: SweepCommandOptions): Prom
 
 /**
  * Content hash of the data folder an ingest stage reads, so changed images invalidate the cache.
- * Reading a few thousand small images takes well under a second.
+ * Reading a few thousand small images takes well under a second. A missing folder stops the sweep before it starts.
  */
 export function fingerprintData(stage: StageSpec, params: Record<string, unknown>): string | undefined {
   if (stage.kind !== 'ingest' || typeof params.dataDir !== 'string') return undefined;
   const root = params.dataDir;
-  if (!existsSync(root)) return 'missing';
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new PipelineError('DATA_INVALID', `stages.${stage.name}.params.dataDir: data folder ${root} not found`);
+  }
   const hash = createHash('sha256');
   const entries = readdirSync(root, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())

@@ -81,7 +81,7 @@ describe('planSweep on the lr-optimizer sweep', async () => {
     expect(key(evalOnly, 't01/evaluate')).not.toBe(key(plan, 't01/evaluate'));
   });
 
-  it('puts a grid point that leaves a stage unchanged on one shared node', async () => {
+  it('puts a grid point that leaves a stage unchanged on one shared node', () => {
     // A grid over evaluate's threshold shares one train node between the two trials.
     const shared = planSweep({ ...sweep, grid: [{ path: 'evaluate.threshold', values: [0.4, 0.6], origins: [] }] });
     const train = shared.nodes.filter((n) => n.stage === 'train');
