@@ -53,7 +53,8 @@ export function createProgressDisplay(
   return {
     nodeStarted(node) {
       running.set(node.id, { node, started: Date.now() });
-      print(`▶ ${node.id} started`);
+      // On a terminal the live lines already show what runs.
+      if (!options.tty) print(`▶ ${node.id} started`);
     },
     nodeProgress(node, update) {
       const entry = running.get(node.id);
@@ -68,7 +69,9 @@ export function createProgressDisplay(
       running.delete(node.id);
       counts[outcome.state === 'done' ? 'done' : outcome.state] += 1;
       const seconds = entry ? ` in ${((Date.now() - entry.started) / 1000).toFixed(1)}s` : '';
-      if (outcome.state !== 'cached' || !options.tty) print(finishLine(node, outcome, seconds));
+      const quiet =
+        options.tty && (outcome.state === 'cached' || (outcome.state === 'skipped' && outcome.reason === 'cancelled'));
+      if (!quiet) print(finishLine(node, outcome, seconds));
     },
     close() {
       if (timer) clearInterval(timer);

@@ -30,7 +30,7 @@ export interface RerunOptions extends RunOptions {
 interface SweepState {
   sweep: string;
   finishedAt: string;
-  nodes: Record<string, { state: NodeOutcome['state']; error?: string }>;
+  nodes: Record<string, { state: NodeOutcome['state']; error?: string; reason?: string }>;
 }
 
 /** `pipeline run`: executes the plan (cached nodes reused), prints the results table; exit 1 if a trial failed. */
@@ -77,12 +77,7 @@ async function execute({ sweep, plan, store }: OpenSweep, force: Set<string>, op
   const state: SweepState = {
     sweep: sweep.file,
     finishedAt: new Date().toISOString(),
-    nodes: Object.fromEntries(
-      [...outcomes].map(([id, outcome]) => [
-        id,
-        { state: outcome.state, ...(outcome.state === 'failed' ? { error: outcome.error } : {}) },
-      ]),
-    ),
+    nodes: Object.fromEntries([...outcomes].map(([id, outcome]) => [id, describeOutcome(outcome)])),
   };
   await store.writeJson(store.sweepFile(sweep.name), state);
   const rows = collectTrialRows(plan, outcomes);
@@ -90,6 +85,12 @@ async function execute({ sweep, plan, store }: OpenSweep, force: Set<string>, op
   if (controller.signal.aborted)
     throw new PipelineError('CANCELLED', 'cancelled; finished nodes are kept, run again to resume');
   return rows.some((row) => row.state !== 'done') ? 1 : 0;
+}
+
+function describeOutcome(outcome: NodeOutcome): SweepState['nodes'][string] {
+  if (outcome.state === 'failed') return { state: 'failed', error: outcome.error };
+  if (outcome.state === 'skipped') return { state: 'skipped', reason: outcome.reason };
+  return { state: outcome.state };
 }
 
 /** `pipeline status`: the results table from the workspace, without running anything. */

@@ -3,7 +3,7 @@ import type { NodeRecord } from '../store/workspace-store.js';
 import type { Plan } from '../types.js';
 import type { NodeOutcome } from './executor.js';
 
-export type TrialState = 'done' | 'failed' | 'skipped' | 'pending';
+export type TrialState = 'done' | 'failed' | 'cancelled' | 'skipped' | 'pending';
 
 /** One trial's standing: its grid values, state, merged stage metrics and objective. */
 export interface TrialRow {
@@ -37,7 +37,7 @@ export function collectTrialRows(plan: Plan, known: NodeKnowledge): TrialRow[] {
         state = 'failed';
         error ??= `${node.stage}: ${entry.error}`;
       } else if (entry?.state === 'skipped' && state !== 'failed') {
-        state = 'skipped';
+        state = entry.reason === 'cancelled' ? 'cancelled' : 'skipped';
       } else if (!entry && state === 'done') {
         state = 'pending';
       }

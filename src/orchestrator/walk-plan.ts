@@ -48,12 +48,11 @@ export async function walkPlan(
       options.events.nodeStarted?.(node);
       const task = runNode(node).then(
         (record) => finish(node, { state: 'done', record }),
-        (error: unknown) =>
-          finish(node, {
-            state: 'failed',
-            error: messageOf(error),
-            code: error instanceof PipelineError ? error.code : 'STAGE_FAILED',
-          }),
+        (error: unknown) => {
+          const code = error instanceof PipelineError ? error.code : 'STAGE_FAILED';
+          if (code === 'CANCELLED') finish(node, { state: 'skipped', reason: 'cancelled' });
+          else finish(node, { state: 'failed', error: messageOf(error), code });
+        },
       );
       running.set(
         node.id,
