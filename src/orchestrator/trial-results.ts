@@ -36,7 +36,7 @@ export function collectTrialRows(plan: Plan, known: NodeKnowledge): TrialRow[] {
       if (entry?.state === 'failed') {
         state = 'failed';
         error ??= `${node.stage}: ${entry.error}`;
-      } else if (entry?.state === 'skipped' && state !== 'failed') {
+      } else if (entry?.state === 'skipped' && state !== 'failed' && state !== 'cancelled') {
         state = entry.reason === 'cancelled' ? 'cancelled' : 'skipped';
       } else if (!entry && state === 'done') {
         state = 'pending';

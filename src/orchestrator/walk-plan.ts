@@ -31,7 +31,8 @@ export async function walkPlan(
       const needs = node.needs.map((id) => outcomes.get(id));
       const broken = needs.find((outcome) => outcome && outcome.state !== 'done' && outcome.state !== 'cached');
       if (broken || options.signal.aborted) {
-        finish(node, { state: 'skipped', reason: options.signal.aborted ? 'cancelled' : 'an upstream stage failed' });
+        const cancelled = options.signal.aborted || (broken?.state === 'skipped' && broken.reason === 'cancelled');
+        finish(node, { state: 'skipped', reason: cancelled ? 'cancelled' : 'an upstream stage failed' });
         progressed = true;
         continue;
       }

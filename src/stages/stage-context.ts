@@ -5,6 +5,8 @@ import type { StageProgress, StageResult } from '../types.js';
 export interface StageContext {
   /** Empty folder for this node's outputs; moved into the store when the stage succeeds. */
   outDir: string;
+  /** Kept across attempts of this node and removed once it succeeds; train saves a checkpoint here every epoch. */
+  checkpointDir: string;
   /** Output folders of upstream nodes, by stage kind. */
   inputs: Partial<Record<StageKind, string>>;
   /** Human-readable progress lines. */

@@ -1,10 +1,11 @@
-import { writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { augmentBatch, isAugmenting } from '../ml/augment.js';
 import { buildBasicCnn, imagesArray, imagesTensor, labelsTensor } from '../ml/basic-cnn.js';
 import { readDataset, type Dataset } from '../ml/dataset-file.js';
-import { saveModel } from '../ml/model-io.js';
+import { loadModel, saveModel } from '../ml/model-io.js';
 import { createRandom, shuffled } from '../util/random.js';
 import { PipelineError } from '../errors.js';
 import type { TrainParams } from './catalog.js';
@@ -28,20 +29,21 @@ export const runTrain: StageRun<TrainParams> = async (ctx, params) => {
   // tfjs draws dropout masks and unseeded initial weights from Math.random; seeding it makes a trial reproducible.
   Math.random = createRandom(params.seed);
   const model = buildBasicCnn(params, train.shape, train.classes.length);
-  const history: EpochMetrics[] = [];
+  const history = await resumeFromCheckpoint(ctx, model);
   const valX = imagesTensor(
     val.images,
     val.shape,
     val.labels.map((_, i) => i),
   );
   const valY = labelsTensor(val.labels, val.classes.length);
-  const random = createRandom(params.seed + 1);
   ctx.log(
     `${train.labels.length} train / ${val.labels.length} val images, ${params.optimizer} lr=${params.lr} batch=${params.batchSize}`,
   );
   try {
-    for (let epoch = 1; epoch <= params.epochs; epoch++) {
-      const { loss, accuracy } = await trainEpoch(ctx, model, train, params, random);
+    for (let epoch = history.length + 1; epoch <= params.epochs; epoch++) {
+      // Each epoch draws from its own seed, so a run resumed from a checkpoint sees the same batches.
+      Math.random = createRandom(params.seed * 1000 + epoch);
+      const { loss, accuracy } = await trainEpoch(ctx, model, train, params, createRandom(params.seed + epoch));
       const [valLoss, valAccuracy] = await evaluateModel(model, valX, valY, params.batchSize);
       const row = { epoch, loss, accuracy, val_loss: valLoss, val_accuracy: valAccuracy };
       history.push(row);
@@ -52,6 +54,7 @@ export const runTrain: StageRun<TrainParams> = async (ctx, params) => {
         epochs: params.epochs,
         metrics: { loss, accuracy, val_loss: valLoss, val_accuracy: valAccuracy },
       });
+      await saveCheckpoint(ctx, model, history);
     }
   } finally {
     valX.dispose();
@@ -78,6 +81,28 @@ export const runTrain: StageRun<TrainParams> = async (ctx, params) => {
     summary: { epochs: history.length, weights },
   };
 };
+
+/** Loads the last checkpoint of an earlier attempt into `model`; returns the epochs it had finished. */
+async function resumeFromCheckpoint(ctx: StageContext, model: tf.LayersModel): Promise<EpochMetrics[]> {
+  const file = path.join(ctx.checkpointDir, 'history.json');
+  if (!existsSync(file)) return [];
+  const history = JSON.parse(await readFile(file, 'utf8')) as EpochMetrics[];
+  const saved = await loadModel(path.join(ctx.checkpointDir, 'model'));
+  model.setWeights(saved.getWeights());
+  saved.dispose();
+  // The optimizer's moments are not checkpointed: a resumed run restarts them, so it is close to, not equal to, an uninterrupted one.
+  ctx.log(`resuming from the checkpoint after epoch ${history.length}`);
+  return history;
+}
+
+/** Saves weights and history after an epoch; the history file is renamed into place last, so it marks a complete checkpoint. */
+async function saveCheckpoint(ctx: StageContext, model: tf.LayersModel, history: EpochMetrics[]): Promise<void> {
+  await rm(path.join(ctx.checkpointDir, 'history.json'), { force: true });
+  await saveModel(model, path.join(ctx.checkpointDir, 'model'));
+  const temp = path.join(ctx.checkpointDir, 'history.json.tmp');
+  await writeFile(temp, JSON.stringify(history));
+  await rename(temp, path.join(ctx.checkpointDir, 'history.json'));
+}
 
 async function trainEpoch(
   ctx: StageContext,

@@ -76,6 +76,16 @@ export class WorkspaceStore {
     await rm(buildDir, { recursive: true, force: true });
   }
 
+  /** Where attempts of one node keep their checkpoints (not part of the node's output). */
+  checkpointDir(cacheKey: string): string {
+    return path.join(this.root, 'checkpoints', cacheKey);
+  }
+
+  /** Removes a node's checkpoints once its output is committed. */
+  async dropCheckpoint(cacheKey: string): Promise<void> {
+    await rm(this.checkpointDir(cacheKey), { recursive: true, force: true });
+  }
+
   /** Path of a per-sweep state file. */
   sweepFile(sweepName: string): string {
     return path.join(this.root, 'sweeps', `${sweepName}.json`);

@@ -21,6 +21,7 @@ export async function runStage(job: StageJob, hooks: RunStageHooks): Promise<{ r
   let pending: Promise<void> = Promise.resolve();
   const ctx: StageContext = {
     outDir: job.outDir,
+    checkpointDir: job.checkpointDir,
     inputs: job.inputs,
     backend,
     signal: hooks.signal,

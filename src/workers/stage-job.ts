@@ -11,6 +11,8 @@ export interface StageJob {
   /** Upstream output folders by stage kind. */
   inputs: Partial<Record<StageKind, string>>;
   outDir: string;
+  /** Survives failed attempts of the same node, so a retried stage can resume (train: per-epoch checkpoints). */
+  checkpointDir: string;
   backend: BackendChoice;
 }
 

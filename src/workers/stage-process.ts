@@ -9,7 +9,13 @@ import type { StageJob, StageMessage } from './stage-job.js';
 const controller = new AbortController();
 const send = (message: StageMessage) => new Promise<void>((resolve) => process.send?.(message, () => resolve()));
 
+let finished = false;
+
 process.on('SIGTERM', () => controller.abort());
+// The parent died (e.g. a worker killed with SIGKILL): nobody will commit this output, so stop working.
+process.on('disconnect', () => {
+  if (!finished) process.exit(1);
+});
 process.once('message', (job: StageJob) => {
   runStage(job, {
     signal: controller.signal,
@@ -18,5 +24,8 @@ process.once('message', (job: StageJob) => {
   })
     .then(({ result, backend }) => send({ type: 'done', result, backend }))
     .catch((error: unknown) => send({ type: 'error', error: serializeError(error) }))
-    .finally(() => process.disconnect());
+    .finally(() => {
+      finished = true;
+      process.disconnect();
+    });
 });

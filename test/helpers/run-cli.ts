@@ -33,3 +33,43 @@ export function runCli(
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** A long-running CLI process (e.g. a worker) whose output is collected as it goes. */
+export interface CliProcess {
+  child: ChildProcess;
+  output(): string;
+  /** Resolves when the output matches `pattern` (rejects after `timeoutMs`). */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  exited: Promise<number | null>;
+}
+
+/** Starts the built CLI without waiting for it. */
+export function startCli(args: string[], options: { cwd?: string } = {}): CliProcess {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' },
+  });
+  let text = '';
+  const append = (chunk: Buffer) => (text += chunk.toString());
+  child.stdout.on('data', append);
+  child.stderr.on('data', append);
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  return {
+    child,
+    output: () => text,
+    exited,
+    waitFor: (pattern, timeoutMs = 60_000) =>
+      new Promise((resolve, reject) => {
+        const started = Date.now();
+        const timer = setInterval(() => {
+          if (pattern.test(text)) {
+            clearInterval(timer);
+            resolve();
+          } else if (Date.now() - started > timeoutMs || child.exitCode !== null) {
+            clearInterval(timer);
+            reject(new Error(`timed out waiting for ${pattern} in:\n${text}`));
+          }
+        }, 50);
+      }),
+  };
+}

@@ -2,22 +2,28 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PipelineError, deserializeError } from '../errors.js';
 import type { StageProgress, StageResult } from '../types.js';
-import type { StageJob, StageMessage } from '../workers/stage-job.js';
+import type { StageJob, StageMessage } from './stage-job.js';
 
 export interface ChildHooks {
   onLog(message: string): void;
   onProgress(update: StageProgress): void;
   signal: AbortSignal;
+  /** Extra environment for the child, e.g. CUDA_VISIBLE_DEVICES to pin a GPU. */
+  env?: Record<string, string>;
 }
 
-const entry = new URL(`../workers/stage-process.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
+const entry = new URL(`./stage-process.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
 
 /** Runs a stage job in a child Node process; rejects with the stage's own error, or STAGE_CRASHED if it died. */
 export function runInChild(job: StageJob, hooks: ChildHooks): Promise<{ result: StageResult; backend: string }> {
   return new Promise((resolve, reject) => {
     // Under the test runner the sources are TypeScript; the child needs the same loader.
     const execArgv = entry.pathname.endsWith('.ts') ? ['--import', 'tsx'] : [];
-    const child = fork(fileURLToPath(entry), [], { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    const child = fork(fileURLToPath(entry), [], {
+      execArgv,
+      env: { ...process.env, ...hooks.env },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
     let settled: { result: StageResult; backend: string } | PipelineError | undefined;
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {

@@ -1,0 +1,65 @@
+import type { BackendChoice } from '../ml/backend.js';
+import type { StageKind } from '../stages/catalog.js';
+import type { NodeRecord, WorkspaceStore } from '../store/workspace-store.js';
+import type { StageProgress } from '../types.js';
+import { runInChild } from './run-in-child.js';
+
+/** A node to build, as plain data: what an executor hands to whoever runs it (a local pool or a queue worker). */
+export interface NodeTask {
+  nodeId: string;
+  stage: string;
+  kind: StageKind;
+  cacheKey: string;
+  params: Record<string, unknown>;
+  /** Upstream output folders by stage kind (inside the shared workspace). */
+  inputs: Partial<Record<StageKind, string>>;
+  backend: BackendChoice;
+}
+
+export interface BuildHooks {
+  onLog(message: string): void;
+  onProgress(update: StageProgress): void;
+  signal: AbortSignal;
+  env?: Record<string, string>;
+}
+
+/**
+ * Runs a node's stage in a child process inside a private build folder and commits it into the store.
+ * The child's crash or error discards the build folder, so the store never holds a partial output.
+ */
+export async function buildNode(store: WorkspaceStore, task: NodeTask, hooks: BuildHooks): Promise<NodeRecord> {
+  const outDir = await store.begin(task.cacheKey);
+  const startedAt = new Date();
+  try {
+    const { result, backend } = await runInChild(
+      {
+        nodeId: task.nodeId,
+        kind: task.kind,
+        params: task.params,
+        inputs: task.inputs,
+        outDir,
+        checkpointDir: store.checkpointDir(task.cacheKey),
+        backend: task.backend,
+      },
+      hooks,
+    );
+    const finishedAt = new Date();
+    const record: NodeRecord = {
+      ...result,
+      cacheKey: task.cacheKey,
+      stage: task.stage,
+      kind: task.kind,
+      params: task.params,
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
+      backend,
+    };
+    await store.commit(outDir, record);
+    await store.dropCheckpoint(task.cacheKey);
+    return record;
+  } catch (error) {
+    await store.discard(outDir);
+    throw error;
+  }
+}
