@@ -13,6 +13,7 @@ import {
   type RerunOptions,
   type RunOptions,
 } from './cli/sweep-commands.js';
+import { runsCommand, showCommand, syncCommand, type RunsOptions, type SyncOptions } from './cli/tracking-commands.js';
 
 const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
   USAGE: 2,
@@ -37,6 +38,7 @@ const workspace = new Option('--workspace <dir>', 'where node outputs are cached
 const set = new Option('--set <stage.key=value>', 'override a pipeline parameter (repeatable)').argParser(collect);
 const backend = new Option('--backend <name>', 'tfjs backend').choices(['auto', ...BACKENDS]).default('auto');
 const json = new Option('--json', 'machine-readable output');
+const trackingUri = new Option('--tracking-uri <url>', 'MLflow server to log to (default: $MLFLOW_TRACKING_URI)');
 const runFlags = (command: Command) =>
   command
     .addOption(set)
@@ -44,7 +46,9 @@ const runFlags = (command: Command) =>
     .option('--parallel <n>', 'nodes running at once (default: number of cores)', positiveInt)
     .addOption(backend)
     .addOption(json)
-    .option('--verbose', 'print every stage log line');
+    .option('--verbose', 'print every stage log line')
+    .addOption(trackingUri)
+    .option('--experiment <name>', 'MLflow experiment (default: the pipeline name)');
 
 // `pipeline plan x | head` closes stdout early; that is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -98,6 +102,25 @@ program
   .addOption(backend)
   .addOption(json)
   .action(async (target: string, options: PredictOptions) => void (exitCode = await predictCommand(target, options)));
+
+program
+  .command('runs')
+  .description('list the runs journaled in the workspace, and which reached MLflow')
+  .addOption(workspace)
+  .addOption(json)
+  .action(async (options: RunsOptions) => void (exitCode = await runsCommand(options)));
+program
+  .command('show <run>')
+  .description('one journaled run (trial id, journal id or MLflow run id): params, metrics, tags, artifacts')
+  .addOption(workspace)
+  .addOption(json)
+  .action(async (run: string, options: RunsOptions) => void (exitCode = await showCommand(run, options)));
+program
+  .command('sync')
+  .description('send journaled runs that MLflow does not have yet (after the server was down)')
+  .addOption(trackingUri)
+  .addOption(workspace)
+  .action(async (options: SyncOptions) => void (exitCode = await syncCommand(options)));
 
 try {
   await program.parseAsync();

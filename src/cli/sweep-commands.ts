@@ -9,8 +9,9 @@ import { formatResults } from './format-table.js';
 import { openSweep, type OpenSweep, type SweepCommandOptions } from './open-sweep.js';
 import { createProgressDisplay } from './progress-display.js';
 import { selectNodes } from './select-nodes.js';
+import { composeEvents, startTracking, type TrackingOptions } from './tracking-commands.js';
 
-export interface RunOptions extends SweepCommandOptions {
+export interface RunOptions extends SweepCommandOptions, TrackingOptions {
   parallel?: number;
   backend: BackendChoice;
   json?: boolean;
@@ -59,6 +60,7 @@ async function execute({ sweep, plan, store }: OpenSweep, force: Set<string>, op
   process.stderr.write(
     `${sweep.name}: ${plan.trials.length} trials, ${plan.nodes.length} nodes, ${parallel} at once\n`,
   );
+  const tracking = startTracking({ sweep, plan, store }, options);
   let outcomes: Map<string, NodeOutcome>;
   try {
     outcomes = await createLocalExecutor().execute(plan, {
@@ -66,7 +68,7 @@ async function execute({ sweep, plan, store }: OpenSweep, force: Set<string>, op
       force,
       parallel,
       backend: options.backend,
-      events: display,
+      events: composeEvents(display, tracking.events),
       signal: controller.signal,
     });
   } finally {
@@ -82,6 +84,7 @@ async function execute({ sweep, plan, store }: OpenSweep, force: Set<string>, op
   await store.writeJson(store.sweepFile(sweep.name), state);
   const rows = collectTrialRows(plan, outcomes);
   printRows(plan, rows, options.json);
+  await tracking.finish(rows);
   if (controller.signal.aborted)
     throw new PipelineError('CANCELLED', 'cancelled; finished nodes are kept, run again to resume');
   return rows.some((row) => row.state !== 'done') ? 1 : 0;

@@ -1,0 +1,107 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { ROOT, tempDir } from './temp-project.js';
+
+/** The venv `.ci/run` installs MLflow into. */
+export const MLFLOW_VENV = path.join(ROOT, '.venv-mlflow');
+
+/**
+ * Why the MLflow tests cannot run here, or undefined when they can. Under CI a missing venv is an error rather
+ * than a skip, so a broken install step can never pass as green.
+ */
+export function mlflowUnavailable(): string | undefined {
+  if (existsSync(path.join(MLFLOW_VENV, 'bin', 'mlflow'))) return undefined;
+  const reason = `${MLFLOW_VENV} is missing (bash .ci/run creates it: python3 -m venv .venv-mlflow && pip install mlflow)`;
+  if (process.env.CI) throw new Error(`MLflow integration tests cannot run under CI: ${reason}`);
+  return reason;
+}
+
+/** A real MLflow server on a free port with a SQLite store and proxied artifacts in a temp folder. */
+export interface MlflowServer {
+  uri: string;
+  dir: string;
+  /** Stops the server (its whole process group). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and store, e.g. after a simulated outage. */
+  restart(): Promise<void>;
+}
+
+/** Starts `mlflow server` and waits until `/health` answers. */
+export async function startMlflowServer(): Promise<MlflowServer> {
+  const dir = tempDir('pipeline-mlflow-');
+  mkdirSync(path.join(dir, 'artifacts'));
+  const port = await freePort();
+  const uri = `http://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    child = spawn(
+      path.join(MLFLOW_VENV, 'bin', 'mlflow'),
+      [
+        'server',
+        ...['--host', '127.0.0.1', '--port', String(port), '--workers', '1'],
+        ...['--backend-store-uri', `sqlite:///${path.join(dir, 'mlflow.db')}`],
+        ...['--serve-artifacts', '--artifacts-destination', path.join(dir, 'artifacts')],
+      ],
+      // Job execution starts a pool of background consumers MLflow's GenAI features need; tracking does not.
+      {
+        cwd: dir,
+        detached: true,
+        stdio: 'ignore',
+        env: { ...process.env, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' },
+      },
+    );
+    await waitHealthy(uri, child, 120_000);
+  };
+  const stop = async () => {
+    const running = child;
+    child = undefined;
+    if (!running?.pid || running.exitCode !== null) return;
+    const exited = new Promise((resolve) => running.once('exit', resolve));
+    process.kill(-running.pid, 'SIGTERM');
+    const timer = setTimeout(() => running.pid && process.kill(-running.pid, 'SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+    await waitPortFree(port);
+  };
+  await start();
+  return { uri, dir, stop, restart: start };
+}
+
+async function waitHealthy(uri: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`mlflow server exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${uri}/health`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`mlflow server at ${uri} not healthy after ${timeoutMs} ms`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitPortFree(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const busy = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => resolve(false));
+    });
+    if (!busy) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
