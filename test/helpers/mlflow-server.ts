@@ -105,3 +105,88 @@ async function waitPortFree(port: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** An in-memory stand-in for the MLflow endpoints the sink uses, with a switch to make it go down. */
+export interface FakeMlflow {
+  fetch: typeof fetch;
+  runs: Map<string, FakeRun>;
+  /** Requests answered before the server "goes down" (connection refused). */
+  failAfter: number;
+}
+
+export interface FakeRun {
+  id: string;
+  name: string;
+  tags: Record<string, string>;
+  params: Record<string, string>;
+  metrics: { key: string; step: number; timestamp: number; value: unknown }[];
+  artifacts: string[];
+}
+
+/** A fake server: params are write-once and equal metric points are stored once, as MLflow's SQL store does. */
+export function createFakeMlflow(): FakeMlflow {
+  const runs = new Map<string, FakeRun>();
+  let served = 0;
+  const fake: FakeMlflow = { runs, failAfter: Infinity, fetch: undefined as unknown as typeof fetch };
+  const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status });
+  const handle = (route: string, method: string, body: Record<string, unknown>): Response => {
+    if (route.startsWith('experiments/get-by-name')) return json({ experiment: { experiment_id: '1' } });
+    if (route === 'runs/search') {
+      const id = /= '(.*)'$/.exec(String(body.filter))?.[1];
+      return json({ runs: [...runs.values()].filter((r) => r.tags['pipeline.localRunId'] === id).map(info) });
+    }
+    if (route === 'runs/create') {
+      const id = `run${runs.size + 1}`;
+      const tags = Object.fromEntries((body.tags as { key: string; value: string }[]).map((t) => [t.key, t.value]));
+      const run = { id, name: String(body.run_name), tags, params: {}, metrics: [], artifacts: [] };
+      runs.set(id, run);
+      return json({ run: info(run) });
+    }
+    const run = runs.get(String(body.run_id));
+    if (route === 'runs/log-batch' && run) return logBatch(run, body);
+    if (route === 'runs/update' && run) return json({});
+    const artifact = /^artifacts\/1\/(run\d+)\/artifacts\/(.*)$/.exec(route);
+    if (method === 'PUT' && artifact) {
+      runs.get(artifact[1] ?? '')?.artifacts.push(decodeURIComponent(artifact[2] ?? ''));
+      return json({});
+    }
+    return json({ error_code: 'ENDPOINT_NOT_FOUND', message: route }, 404);
+  };
+  const logBatch = (run: FakeRun, body: Record<string, unknown>): Response => {
+    for (const param of (body.params as { key: string; value: string }[] | undefined) ?? []) {
+      const old = run.params[param.key];
+      if (old !== undefined && old !== param.value) {
+        return json({ error_code: 'INVALID_PARAMETER_VALUE', message: `Changing param values is not allowed` }, 400);
+      }
+      run.params[param.key] = param.value;
+    }
+    for (const tag of (body.tags as { key: string; value: string }[] | undefined) ?? []) run.tags[tag.key] = tag.value;
+    for (const metric of (body.metrics as FakeRun['metrics'] | undefined) ?? []) {
+      const same = run.metrics.some((m) => JSON.stringify(m) === JSON.stringify(metric));
+      if (!same) run.metrics.push(metric);
+    }
+    return json({});
+  };
+  fake.fetch = ((url: string, init?: RequestInit) => {
+    if (served++ >= fake.failAfter) {
+      return Promise.reject(new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } }));
+    }
+    const route = url.replace(/^http:\/\/fake\/api\/2\.0\/mlflow(-artifacts)?\//, '');
+    const text = typeof init?.body === 'string' ? init.body : '{}';
+    return Promise.resolve(handle(route, init?.method ?? 'GET', JSON.parse(text) as Record<string, unknown>));
+  }) as unknown as typeof fetch;
+  return fake;
+}
+
+function info(run: FakeRun) {
+  return {
+    info: {
+      run_id: run.id,
+      experiment_id: '1',
+      run_name: run.name,
+      status: 'RUNNING',
+      artifact_uri: `mlflow-artifacts:/1/${run.id}/artifacts`,
+    },
+    data: { tags: Object.entries(run.tags).map(([key, value]) => ({ key, value })) },
+  };
+}
