@@ -27,63 +27,70 @@ export interface LiveSync {
  * keep going to the journal, and sending resumes by itself when the server is back, or with `pipeline sync`.
  */
 export function createLiveSync(options: LiveSyncOptions): LiveSync {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let again = false;
-  let pausedUntil = 0;
-  let stopped = false;
-  const warned = new Set<string>();
-  const warnOnce = (kind: string, line: string) => {
-    if (warned.has(kind)) return;
-    warned.add(kind);
-    options.warn(line);
-  };
+  return new BackgroundSync(options);
+}
 
-  const attempt = async () => {
+class BackgroundSync implements LiveSync {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private pausedUntil = 0;
+  private stopped = false;
+  private readonly warned = new Set<string>();
+
+  constructor(private readonly options: LiveSyncOptions) {}
+
+  schedule(): void {
+    if (this.stopped || this.timer || Date.now() < this.pausedUntil) return;
+    this.timer = setTimeout(() => this.run(), this.options.delayMs ?? 300);
+  }
+
+  async close(): Promise<{ unsent: number }> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.again = false;
+    await this.running;
+    if (!this.stopped) await this.attempt();
+    return { unsent: countUnsynced(this.options.workspaceRoot, this.options.client.uri) };
+  }
+
+  private run(): void {
+    this.timer = undefined;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.attempt().finally(() => {
+      this.running = undefined;
+      if (this.again) {
+        this.again = false;
+        this.schedule();
+      }
+    });
+  }
+
+  private async attempt(): Promise<void> {
     try {
-      const report = await syncJournal({ workspaceRoot: options.workspaceRoot, client: options.client });
+      const report = await syncJournal({ workspaceRoot: this.options.workspaceRoot, client: this.options.client });
       const first = report.rejected[0];
-      if (first) warnOnce('rejected', `tracking: MLflow refused a record (kept in the journal): ${first.error}`);
+      if (first) this.warnOnce('rejected', `tracking: MLflow refused a record (kept in the journal): ${first.error}`);
     } catch (error) {
-      pausedUntil = Date.now() + (options.pauseMs ?? 10_000);
+      this.pausedUntil = Date.now() + (this.options.pauseMs ?? 10_000);
       if (error instanceof MlflowError && error.kind === 'unavailable') {
-        warnOnce('down', `tracking: ${error.message}`);
+        this.warnOnce('down', `tracking: ${error.message}`);
       } else if (error instanceof PipelineError) {
-        stopped = true;
-        warnOnce('stopped', `tracking: ${error.message}`);
+        // A lock held by another process, a damaged journal: retrying in this run cannot help.
+        this.stopped = true;
+        this.warnOnce('stopped', `tracking: ${error.message}`);
       } else {
         throw error;
       }
     }
-  };
-  const run = () => {
-    timer = undefined;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = attempt().finally(() => {
-      running = undefined;
-      if (again) {
-        again = false;
-        schedule();
-      }
-    });
-  };
-  const schedule = () => {
-    if (stopped || timer || Date.now() < pausedUntil) return;
-    timer = setTimeout(run, options.delayMs ?? 300);
-  };
+  }
 
-  return {
-    schedule,
-    async close() {
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      again = false;
-      await running;
-      if (!stopped) await attempt();
-      return { unsent: countUnsynced(options.workspaceRoot, options.client.uri) };
-    },
-  };
+  private warnOnce(kind: string, line: string): void {
+    if (this.warned.has(kind)) return;
+    this.warned.add(kind);
+    this.options.warn(line);
+  }
 }

@@ -82,7 +82,7 @@ class Tracker implements SweepTracker {
 
   nodeStarted(node: PlanNode): void {
     const runId = this.runForNode(node, true);
-    this.append({ t: 'log', id: runId, node: node.cacheKey, ...this.nodeHeader(node, runId) });
+    this.append({ t: 'log', id: runId, node: node.cacheKey, ...this.nodeHeader(node) });
   }
 
   nodeProgress(node: PlanNode, update: StageProgress): void {
@@ -204,17 +204,17 @@ class Tracker implements SweepTracker {
   }
 
   /** Params and identifying tags of a node, written when it starts (or when a cached node is logged). */
-  private nodeHeader(node: PlanNode, runId: string) {
+  private nodeHeader(node: PlanNode) {
     const label = this.label(node);
     const host = os.hostname();
     const tags = { [`pipeline.${label}.cacheKey`]: node.cacheKey, [`pipeline.${label}.host`]: host };
-    return { params: runId === this.parentId || node.trial !== null ? flattenParams(label, node.params) : {}, tags };
+    return { params: flattenParams(label, node.params), tags };
   }
 
   private logCached(runId: string, node: PlanNode, record: NodeRecord): void {
     const dir = this.options.store.nodeDir(node.cacheKey);
     const prefix = node.trial === null ? this.label(node) : '';
-    const header = this.nodeHeader(node, runId);
+    const header = this.nodeHeader(node);
     header.tags[`pipeline.${this.label(node)}.cached`] = 'true';
     this.append({
       t: 'log',
