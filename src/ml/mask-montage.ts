@@ -7,7 +7,7 @@ export const MONTAGE_TILE = 96;
 const LABEL_WIDTH = 150;
 const GAP = 4;
 
-/** One montage row: a label and its examples, each already {@link MONTAGE_TILE} px square. */
+/** One montage row: a label (lines split on `\n`) and its examples, each already {@link MONTAGE_TILE} px square. */
 export interface MontageRow {
   label: string;
   tiles: RgbImage[];
@@ -31,8 +31,9 @@ export async function renderMontage(rows: readonly MontageRow[]): Promise<Buffer
   const height = Math.max(1, rows.length) * (MONTAGE_TILE + GAP) + GAP;
   const labels = rows
     .map((row, r) => {
-      const y = GAP + r * (MONTAGE_TILE + GAP) + MONTAGE_TILE / 2;
-      return `<text x="8" y="${y}" font-size="14" font-family="DejaVu Sans, Arial, sans-serif" fill="#222">${escapeXml(row.label)}</text>`;
+      const y = GAP + r * (MONTAGE_TILE + GAP) + MONTAGE_TILE / 2 - 8;
+      const lines = row.label.split('\n').map((line, k) => `<tspan x="8" y="${y + k * 18}">${escapeXml(line)}</tspan>`);
+      return `<text font-size="14" font-family="DejaVu Sans, Arial, sans-serif" fill="#222">${lines.join('')}</text>`;
     })
     .join('');
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="#fafafa"/>${labels}</svg>`;

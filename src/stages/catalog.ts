@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { MASK_VARIANTS } from '../ml/mask-geometry.js';
+import { MASK_PATTERNS, MASK_SHAPES } from '../ml/mask-style.js';
 
 /**
  * What the planner knows about each stage kind without loading its implementation (and tfjs):
@@ -30,11 +32,48 @@ export const IngestParamsSchema = z.strictObject({
 });
 
 export const SynthesizeParamsSchema = z.strictObject({
-  sources: z.array(z.string().min(1)).min(1).describe('Classes whose images get masks drawn on.'),
-  perImage: positiveInt.default(1).describe('Synthesized images per source image.'),
+  sources: z
+    .array(z.string().min(1))
+    .min(1)
+    .describe('Classes (of the ingest output) whose images get masks drawn on, e.g. [without_mask].'),
+  perImage: positiveInt
+    .default(1)
+    .describe(
+      'Synthesized images per source image. Copy k of source i wears variant (i + k) mod the number of variants, so ' +
+        'perImage = number of variants gives every source each variant once.',
+    ),
   variants: z
-    .partialRecord(z.enum(['proper', 'improper-nose', 'improper-chin', 'improper-mouth']), z.string().min(1))
-    .describe('Mask variant → output class.'),
+    .partialRecord(z.enum(MASK_VARIANTS), z.string().min(1))
+    .refine((map) => Object.keys(map).length > 0, 'name at least one variant')
+    .describe(
+      'Mask variant → output class. 2-class as in the ResNet report: {proper: with_mask, improper-nose: without_mask}; ' +
+        '3-class: improper variants → improper_mask. A class the ingest output lacks is appended to the classes.',
+    ),
+  shapes: z
+    .array(z.enum(MASK_SHAPES))
+    .min(1)
+    .default([...MASK_SHAPES])
+    .describe('Mask shapes to draw from: surgical | cloth | n95.'),
+  patterns: z
+    .array(z.enum(MASK_PATTERNS))
+    .min(1)
+    .default([...MASK_PATTERNS])
+    .describe('Fabric patterns to draw from: plain | stripes | dots | checks | print.'),
+  minConfidence: z.number().gt(0).lt(1).default(0.3).describe('Face detector (SSD MobileNet v1) score a face needs.'),
+  maxFaces: positiveInt.default(4).describe('Masks go on at most this many faces per image, best detections first.'),
+  fallback: z
+    .boolean()
+    .default(true)
+    .describe('Where the detector finds no face, run landmarks on the whole image (tight crops); kept if face-shaped.'),
+  maxSide: z
+    .number()
+    .int()
+    .min(64)
+    .max(4096)
+    .default(1024)
+    .describe('Source images are re-read at full resolution, scaled down to at most this many pixels a side.'),
+  maxSources: positiveInt.optional().describe('Use at most this many source images, first in dataset order.'),
+  montage: z.number().int().min(0).max(32).default(8).describe('Examples per variant in montage.png; 0 for none.'),
   seed,
 });
 
@@ -101,11 +140,11 @@ export const STAGES: Readonly<Record<StageKind, StageInfo>> = {
   ingest: { kind: 'ingest', version: '1', params: IngestParamsSchema, inputs: [], resources: cpu, implemented: true },
   synthesize: {
     kind: 'synthesize',
-    version: '0',
+    version: '1',
     params: SynthesizeParamsSchema,
     inputs: [['ingest']],
     resources: cpu,
-    implemented: false,
+    implemented: true,
   },
   split: {
     kind: 'split',

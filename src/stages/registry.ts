@@ -18,6 +18,6 @@ export async function loadStage(kind: StageKind): Promise<StageRun<never>> {
     case 'visualize':
       return (await import('./visualize.js')).runVisualize;
     case 'synthesize':
-      throw new Error('the synthesize stage is not available in this version');
+      return (await import('./synthesize.js')).runSynthesize;
   }
 }
