@@ -2,7 +2,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { messageOf, PipelineError, type ErrorCode } from './errors.js';
 import { BACKENDS } from './ml/backend.js';
+import type { QueueFlags } from './cli/open-executor.js';
 import { predictCommand, type PredictOptions } from './cli/predict-command.js';
+import { cancelCommand, workerCommand, type WorkerOptions } from './cli/queue-commands.js';
 import {
   dagCommand,
   planCommand,
@@ -34,10 +36,17 @@ const positiveInt = (value: string) => {
 };
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-const workspace = new Option('--workspace <dir>', 'where node outputs are cached').default('.pipeline');
+const workspace = new Option('--workspace <dir>', 'where node outputs are cached (shared with workers)')
+  .env('PIPELINE_WORKSPACE')
+  .default('.pipeline');
 const set = new Option('--set <stage.key=value>', 'override a pipeline parameter (repeatable)').argParser(collect);
 const backend = new Option('--backend <name>', 'tfjs backend').choices(['auto', ...BACKENDS]).default('auto');
 const json = new Option('--json', 'machine-readable output');
+const queue = new Option(
+  '--queue <redis-url>',
+  'run stages through BullMQ queues on this Redis (default: $REDIS_URL, else locally)',
+);
+const queuePrefix = new Option('--queue-prefix <name>', 'Redis key prefix of the queues').default('pipeline');
 const trackingUri = new Option('--tracking-uri <url>', 'MLflow server to log to (default: $MLFLOW_TRACKING_URI)');
 const runFlags = (command: Command) =>
   command
@@ -46,6 +55,8 @@ const runFlags = (command: Command) =>
     .option('--parallel <n>', 'nodes running at once (default: number of cores)', positiveInt)
     .addOption(backend)
     .addOption(json)
+    .addOption(queue)
+    .addOption(queuePrefix)
     .option('--verbose', 'print every stage log line')
     .addOption(trackingUri)
     .option('--experiment <name>', 'MLflow experiment (default: the pipeline name)');
@@ -103,6 +114,26 @@ program
   .addOption(json)
   .action(async (target: string, options: PredictOptions) => void (exitCode = await predictCommand(target, options)));
 
+program
+  .command('worker')
+  .description('serve queued stages: one job per GPU device, or --concurrency jobs on the CPU')
+  .addOption(queue)
+  .addOption(queuePrefix)
+  .option('--devices <list>', 'cpu, or gpu:0,gpu:1,...', 'cpu')
+  .option('--concurrency <n>', 'jobs at once on a CPU worker', positiveInt, 1)
+  .option('--lock-ms <ms>', "a dead worker's job is retried after about this long", positiveInt, 30_000)
+  .option('--verbose', 'print every stage log line')
+  .action(async (options: WorkerOptions) => void (exitCode = await workerCommand(options)));
+program
+  .command('cancel <sweep>')
+  .description("remove a sweep's queued jobs and stop its running ones")
+  .addOption(queue)
+  .addOption(queuePrefix)
+  .addOption(set)
+  .addOption(workspace)
+  .action(
+    async (sweep: string, options: ListOptions & QueueFlags) => void (exitCode = await cancelCommand(sweep, options)),
+  );
 program
   .command('runs')
   .description('list the runs journaled in the workspace, and which reached MLflow')

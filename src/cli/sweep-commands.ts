@@ -2,16 +2,16 @@ import os from 'node:os';
 import { PipelineError } from '../errors.js';
 import type { BackendChoice } from '../ml/backend.js';
 import type { NodeOutcome } from '../orchestrator/executor.js';
-import { createLocalExecutor } from '../orchestrator/local-executor.js';
 import { collectTrialRows, type NodeKnowledge, type TrialRow } from '../orchestrator/trial-results.js';
 import type { Plan } from '../types.js';
 import { formatResults } from './format-table.js';
+import { openExecutor, type QueueFlags } from './open-executor.js';
 import { openSweep, type OpenSweep, type SweepCommandOptions } from './open-sweep.js';
 import { createProgressDisplay } from './progress-display.js';
 import { selectNodes } from './select-nodes.js';
 import { composeEvents, startTracking, type TrackingOptions } from './tracking-commands.js';
 
-export interface RunOptions extends SweepCommandOptions, TrackingOptions {
+export interface RunOptions extends SweepCommandOptions, QueueFlags, TrackingOptions {
   parallel?: number;
   backend: BackendChoice;
   json?: boolean;
@@ -47,7 +47,12 @@ export async function rerunCommand(arg: string, options: RerunOptions): Promise<
 }
 
 async function execute({ sweep, plan, store }: OpenSweep, force: Set<string>, options: RunOptions): Promise<number> {
-  const parallel = Math.min(options.parallel ?? os.availableParallelism(), sweep.maxParallel ?? Infinity);
+  // Locally, the cores bound the work; on a queue, the workers do, so every ready node is queued.
+  const queued = options.queue !== undefined || process.env.REDIS_URL !== undefined;
+  const parallel = Math.min(
+    options.parallel ?? (queued ? Infinity : os.availableParallelism()),
+    sweep.maxParallel ?? Infinity,
+  );
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
@@ -57,13 +62,13 @@ async function execute({ sweep, plan, store }: OpenSweep, force: Set<string>, op
     verbose: options.verbose ?? false,
     write: (text) => process.stderr.write(text),
   });
-  process.stderr.write(
-    `${sweep.name}: ${plan.trials.length} trials, ${plan.nodes.length} nodes, ${parallel} at once\n`,
-  );
+  const opened = await openExecutor(options, (line) => process.stderr.write(`${line}\n`));
+  const where = opened.where === 'local' ? `${parallel} at once` : `on ${opened.where}`;
+  process.stderr.write(`${sweep.name}: ${plan.trials.length} trials, ${plan.nodes.length} nodes, ${where}\n`);
   const tracking = startTracking({ sweep, plan, store }, options);
   let outcomes: Map<string, NodeOutcome>;
   try {
-    outcomes = await createLocalExecutor().execute(plan, {
+    outcomes = await opened.executor.execute(plan, {
       store,
       force,
       parallel,
@@ -73,6 +78,7 @@ async function execute({ sweep, plan, store }: OpenSweep, force: Set<string>, op
     });
   } finally {
     display.close();
+    await opened.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

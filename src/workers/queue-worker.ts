@@ -60,7 +60,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const gpus = options.devices.filter((device) => device.startsWith('gpu:'));
   for (const device of gpus) add('gpu', 1, { CUDA_VISIBLE_DEVICES: device.slice(4) });
   if (gpus.length === 0) {
-    // A CPU-only worker serves both queues; the per-queue limits add up to at most 2 × concurrency.
+    // A CPU-only worker serves both queues, `concurrency` jobs each. Train and evaluate (the heavy stages) share the
+    // gpu queue, so they stay within `concurrency`; a shared limit would let a busy worker hoard jobs an idle one could take.
     add('cpu', options.concurrency, { CUDA_VISIBLE_DEVICES: '' });
     add('gpu', options.concurrency, { CUDA_VISIBLE_DEVICES: '' });
   }
