@@ -26,6 +26,7 @@ interface Report {
 function makeContext(inputs: StageContext['inputs'] = {}): StageContext {
   return {
     outDir: tempDir('synth-out-'),
+    checkpointDir: tempDir('synth-checkpoint-'),
     inputs,
     log: () => undefined,
     progress: () => undefined,
