@@ -22,7 +22,7 @@ interface Report {
   failures: { file: string; reason: string }[];
 }
 
-/** A stage context on fresh folders. A cast, so the test keeps compiling while the context grows fields it ignores. */
+/** A stage context on fresh folders. */
 function makeContext(inputs: StageContext['inputs'] = {}): StageContext {
   return {
     outDir: tempDir('synth-out-'),
@@ -32,7 +32,7 @@ function makeContext(inputs: StageContext['inputs'] = {}): StageContext {
     progress: () => undefined,
     signal: new AbortController().signal,
     backend: 'none',
-  } as StageContext;
+  };
 }
 
 /**
