@@ -38,10 +38,14 @@ export function createRedisExecutor(options: RedisExecutorOptions): Executor {
       const queues = new Map<QueueName, Queue<QueueJobData>>();
       const events: QueueEvents[] = [];
       const waiters = new Map<string, Waiter>();
+      const owned: Redis[] = [];
       for (const name of ['cpu', 'gpu'] as const) {
         queues.set(name, new Queue<QueueJobData>(name, { connection: options.connection, prefix: options.prefix }));
+        // BullMQ leaves connections it was given open on close; this one is ours to quit.
+        const eventsConnection = options.connection.duplicate();
+        owned.push(eventsConnection);
         const queueEvents = new QueueEvents(name, {
-          connection: options.connection.duplicate(),
+          connection: eventsConnection,
           prefix: options.prefix,
         });
         queueEvents.on('error', () => undefined);
@@ -67,6 +71,7 @@ export function createRedisExecutor(options: RedisExecutorOptions): Executor {
         });
       } finally {
         await Promise.all([...events.map((e) => e.close()), ...[...queues.values()].map((q) => q.close())]);
+        await Promise.all(owned.map((connection) => connection.quit().catch(() => undefined)));
       }
     },
   };

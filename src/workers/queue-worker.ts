@@ -45,9 +45,13 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   subscriber.on('message', (_channel: string, jobId: string) => running.get(jobId)?.abort());
 
   const workers: Worker<QueueJobData, NodeRecord>[] = [];
+  // BullMQ leaves connections it was given open on close; these are ours to quit.
+  const connections: Redis[] = [subscriber];
   const add = (queue: QueueName, concurrency: number, env: Record<string, string>) => {
+    const connection = options.connection.duplicate();
+    connections.push(connection);
     const worker = new Worker<QueueJobData, NodeRecord>(queue, (job) => processJob(job, env, running, options), {
-      connection: options.connection.duplicate(),
+      connection,
       prefix: options.prefix,
       concurrency,
       lockDuration: options.lockMs,
@@ -71,7 +75,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   return {
     async close() {
       await Promise.all(workers.map((worker) => worker.close()));
-      await subscriber.quit().catch(() => undefined);
+      await Promise.all(connections.map((connection) => connection.quit().catch(() => undefined)));
     },
   };
 }

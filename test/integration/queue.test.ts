@@ -9,17 +9,24 @@ import { runCli, startCli, type CliProcess } from '../helpers/run-cli.js';
 import { copySample, pipelineYaml, tempDir, writeFiles } from '../helpers/temp-project.js';
 
 let redis: RedisServer;
-let workers: CliProcess[] = [];
+/** Every CLI process a test started (workers and orchestrators); killed after each test, even one that timed out. */
+let spawned: CliProcess[] = [];
 let prefixCount = 0;
 
 beforeAll(async () => {
   redis = await startRedisServer();
 });
 afterEach(async () => {
-  for (const worker of workers) worker.child.kill('SIGKILL');
-  await Promise.all(workers.map((worker) => worker.exited));
-  workers = [];
+  for (const proc of spawned) proc.child.kill('SIGKILL');
+  await Promise.all(spawned.map((proc) => proc.exited));
+  spawned = [];
 });
+
+function launch(args: string[]): CliProcess {
+  const proc = startCli(args);
+  spawned.push(proc);
+  return proc;
+}
 afterAll(async () => redis?.stop());
 
 /** A project with 20 real images per class and a sweep over `grid` (YAML). */
@@ -37,11 +44,9 @@ function project(grid: string): { dir: string; sweep: string; ws: string; prefix
 }
 
 function startWorkers(count: number, prefix: string): CliProcess[] {
-  const started = Array.from({ length: count }, () =>
-    startCli(['worker', '--queue', redis.url, '--queue-prefix', prefix, '--lock-ms', '2000', '--verbose']),
+  return Array.from({ length: count }, () =>
+    launch(['worker', '--queue', redis.url, '--queue-prefix', prefix, '--lock-ms', '2000', '--verbose']),
   );
-  workers.push(...started);
-  return started;
 }
 
 const queueFlags = (p: { ws: string; prefix: string }) => [
@@ -75,7 +80,7 @@ async function queueCounts(prefix: string) {
 describe('pipeline run --queue with worker processes', () => {
   it('gives the same cache keys and metrics as the local executor', async () => {
     const p = project('  train.optimizer: [adam, rmsprop]\n');
-    startWorkers(2, p.prefix);
+    const workers = startWorkers(2, p.prefix);
     const queued = await runCli(['run', p.sweep, ...queueFlags(p), '--json']);
     expect(queued.code, queued.stderr).toBe(0);
     const local = await runCli(['run', p.sweep, '--workspace', path.join(p.dir, 'local'), '--json']);
@@ -100,7 +105,7 @@ describe('pipeline run --queue with worker processes', () => {
   it('a worker killed with SIGKILL mid-train: another worker resumes its job from the checkpoint', async () => {
     const p = project('  train.epochs: [40]\n');
     const [first, second] = startWorkers(2, p.prefix);
-    const run = startCli(['run', p.sweep, ...queueFlags(p), '--json']);
+    const run = launch(['run', p.sweep, ...queueFlags(p), '--json']);
     await run.waitFor(/t01\/train epoch [2-9]\d*\//, 120_000);
     const victim = [first, second].find((w) => /▶ t01\/train/.test(w?.output() ?? ''));
     expect(victim).toBeDefined();
@@ -115,8 +120,8 @@ describe('pipeline run --queue with worker processes', () => {
 
   it('the orchestrator killed and started again re-attaches; no node runs twice', async () => {
     const p = project('  train.optimizer: [adam, rmsprop]\n  train.batchSize: [4, 8]\n');
-    startWorkers(2, p.prefix);
-    const first = startCli(['run', p.sweep, ...queueFlags(p)]);
+    const workers = startWorkers(2, p.prefix);
+    const first = launch(['run', p.sweep, ...queueFlags(p)]);
     await first.waitFor(/✔ t0\d\/train/, 120_000);
     first.child.kill('SIGKILL');
     await first.exited;
@@ -130,8 +135,8 @@ describe('pipeline run --queue with worker processes', () => {
 
   it('survives a Redis restart mid-sweep', async () => {
     const p = project('  train.optimizer: [adam, rmsprop]\n  train.epochs: [15]\n');
-    startWorkers(2, p.prefix);
-    const run = startCli(['run', p.sweep, ...queueFlags(p), '--json']);
+    const workers = startWorkers(2, p.prefix);
+    const run = launch(['run', p.sweep, ...queueFlags(p), '--json']);
     await run.waitFor(/✔ split/, 120_000);
     await redis.stop();
     await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -143,7 +148,7 @@ describe('pipeline run --queue with worker processes', () => {
   it('cancel removes queued jobs and stops running ones', async () => {
     const p = project('  train.epochs: [100000]\n  train.batchSize: [4, 8, 16]\n');
     startWorkers(1, p.prefix);
-    const run = startCli(['run', p.sweep, ...queueFlags(p), '--json']);
+    const run = launch(['run', p.sweep, ...queueFlags(p), '--json']);
     await run.waitFor(/t0\d\/train epoch 1\//, 120_000);
     const cancel = await runCli([
       'cancel',
