@@ -23,7 +23,8 @@ const REFERENCE_LUMA = 165;
 /**
  * Draws masks onto a copy of `image`: each outline is built from its face's landmarks ({@link outlineMask}), drawn as
  * SVG ({@link maskSvg}), rasterised by sharp (librsvg) and alpha-blended here, so the coverage map comes for free.
- * The shading follows the brightness measured on each side of the face.
+ * The shading follows the brightness measured on each side of the face. Here too, because it is cheaper than in
+ * librsvg: the soft edge (the alpha eased inwards by a box blur) and the fabric grain (seeded per-pixel noise).
  */
 export async function drawMasks(image: RgbImage, requests: readonly MaskRequest[]): Promise<DrawnMasks> {
   const drawings: MaskDrawing[] = requests.map((request) => ({
@@ -37,11 +38,45 @@ export async function drawMasks(image: RgbImage, requests: readonly MaskRequest[
     .ensureAlpha()
     .raw()
     .toBuffer();
-  return blend(image, layer);
+  const mean = (pick: (d: MaskDrawing) => number) =>
+    drawings.reduce((sum, d) => sum + pick(d), 0) / Math.max(1, drawings.length);
+  softenEdges(layer, image.width, image.height, Math.round(mean((d) => d.style.softness * d.outline.frame.scale)));
+  const grain = { amount: mean((d) => d.style.grain), seed: drawings[0]?.style.grainSeed ?? 0 };
+  return blend(image, layer, grain);
 }
 
-/** Alpha-blends an RGBA layer of the same size over `image`. */
-function blend(image: RgbImage, layer: Uint8Array): DrawnMasks {
+/**
+ * Eases the alpha of an RGBA layer inwards over `radius` pixels: alpha becomes min(alpha, box-blurred alpha), so the
+ * edge fades without spreading colour outside the drawn shape.
+ */
+function softenEdges(layer: Uint8Array, width: number, height: number, radius: number): void {
+  if (radius < 1) return;
+  const alpha = new Float32Array(width * height);
+  for (let p = 0; p < alpha.length; p++) alpha[p] = layer[p * 4 + 3] ?? 0;
+  const blurred = boxBlur(boxBlur(alpha, width, height, radius, 1, width), width, height, radius, width, 1);
+  for (let p = 0; p < alpha.length; p++) layer[p * 4 + 3] = Math.min(alpha[p] ?? 0, Math.round(blurred[p] ?? 0));
+}
+
+/** A 1-D box blur along rows (`step` 1, `stride` width) or columns (`step` width, `stride` 1), edges clamped. */
+function boxBlur(values: Float32Array, width: number, height: number, radius: number, step: number, stride: number) {
+  const out = new Float32Array(values.length);
+  const lines = step === 1 ? height : width;
+  const length = step === 1 ? width : height;
+  for (let line = 0; line < lines; line++) {
+    const base = line * stride;
+    const at = (i: number) => values[base + Math.max(0, Math.min(length - 1, i)) * step] ?? 0;
+    let sum = 0;
+    for (let i = -radius; i <= radius; i++) sum += at(i);
+    for (let i = 0; i < length; i++) {
+      out[base + i * step] = sum / (2 * radius + 1);
+      sum += at(i + radius + 1) - at(i - radius);
+    }
+  }
+  return out;
+}
+
+/** Alpha-blends an RGBA layer of the same size over `image`, with fabric grain where the layer covers it. */
+function blend(image: RgbImage, layer: Uint8Array, grain: { amount: number; seed: number }): DrawnMasks {
   const pixels = image.width * image.height;
   const out = new Uint8Array(image.data);
   const coverage = new Uint8Array(pixels);
@@ -50,11 +85,20 @@ function blend(image: RgbImage, layer: Uint8Array): DrawnMasks {
     coverage[p] = alpha;
     if (alpha === 0) continue;
     const a = alpha / 255;
+    const texture = 1 + grain.amount * (noiseAt(p, grain.seed) - 0.5);
     for (let c = 0; c < 3; c++) {
-      out[p * 3 + c] = Math.round((layer[p * 4 + c] ?? 0) * a + (image.data[p * 3 + c] ?? 0) * (1 - a));
+      const fabric = Math.min(255, (layer[p * 4 + c] ?? 0) * texture);
+      out[p * 3 + c] = Math.round(fabric * a + (image.data[p * 3 + c] ?? 0) * (1 - a));
     }
   }
   return { image: { data: out, width: image.width, height: image.height }, coverage };
+}
+
+/** Uniform [0, 1) noise for pixel `p`: an integer hash, the same on every platform. */
+function noiseAt(p: number, seed: number): number {
+  let h = Math.imul(p ^ Math.imul(seed, 0x9e3779b1), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
 }
 
 /**

@@ -4,14 +4,21 @@ import type { FaceModels } from './face-models.js';
 
 /** SSD MobileNet v1 always looks at a 512×512 input. */
 const DETECTOR_SIZE = 512;
-/** Share of a mosaic cell the image fills; the rest is mirrored border, which lets SSD see a face edge to edge. */
-const CELL_FILL = 0.75;
 
 /** A detection mapped back to the image it came from. */
 export interface MosaicDetection {
   image: number;
   box: Box;
   score: number;
+}
+
+/**
+ * `grid`×`grid` cells, each image filling `fill` of its cell; the rest is mirrored border, which lets SSD see a face
+ * that fills its crop edge to edge.
+ */
+export interface MosaicLayout {
+  grid: number;
+  fill: number;
 }
 
 interface Placement {
@@ -23,31 +30,34 @@ interface Placement {
 }
 
 /**
- * Runs the face detector once on a `grid`×`grid` mosaic of `members` (indices into `images`, at most grid² of them),
- * each scaled into its cell with a mirrored border, and maps the boxes back to image pixels. The SSD costs the same
+ * Runs the face detector once on a mosaic of `members` (indices into `images`, at most grid² of them), each scaled
+ * into its cell with a mirrored border, and maps the boxes back to image pixels. The SSD costs the same
  * for one image or a mosaic, so this divides its cost by grid² for small images.
  */
 export async function detectInMosaic(
   models: FaceModels,
   images: readonly RgbImage[],
   members: readonly number[],
-  grid: number,
+  layout: MosaicLayout,
   minConfidence: number,
 ): Promise<MosaicDetection[]> {
-  const cell = DETECTOR_SIZE / grid;
+  const { grid, fill } = layout;
+  // Whole-pixel cells: the mosaic is written by index. A grid that does not divide 512 leaves a strip unused.
+  const cell = Math.floor(DETECTOR_SIZE / grid);
   const mosaic = new Uint8Array(DETECTOR_SIZE * DETECTOR_SIZE * 3);
   const placements: Placement[] = members.map((index, slot) => {
     const image = images[index] as RgbImage;
     const origin = { x: (slot % grid) * cell, y: Math.floor(slot / grid) * cell };
-    return { index, image, ...placeInCell(mosaic, image, origin, cell) };
+    return { index, image, ...placeInCell(mosaic, image, origin, cell, fill) };
   });
   const input = tf.tensor3d(mosaic, [DETECTOR_SIZE, DETECTOR_SIZE, 3], 'int32');
   const found = await models.detector
     .locateFaces(input, { minConfidence, maxResults: 4 * grid * grid })
     .finally(() => input.dispose());
   return found.flatMap(({ box, score }) => {
-    const slot = Math.floor((box.y + box.height / 2) / cell) * grid + Math.floor((box.x + box.width / 2) / cell);
-    const place = placements[slot];
+    const column = Math.floor((box.x + box.width / 2) / cell);
+    const row = Math.floor((box.y + box.height / 2) / cell);
+    const place = column < grid && row < grid ? placements[row * grid + column] : undefined;
     if (!place) return [];
     const mapped = {
       x: (box.x - place.left) / place.scale,
@@ -78,8 +88,14 @@ export function clipBox(box: Box, image: RgbImage): Box {
  * Draws `image` scaled into the cell at `origin`, centred, with the border filled by mirroring the image
  * (bilinear sampling); returns where the image's top-left corner landed and its scale.
  */
-function placeInCell(mosaic: Uint8Array, image: RgbImage, origin: { x: number; y: number }, cell: number) {
-  const scale = (cell * CELL_FILL) / Math.max(image.width, image.height);
+function placeInCell(
+  mosaic: Uint8Array,
+  image: RgbImage,
+  origin: { x: number; y: number },
+  cell: number,
+  fill: number,
+) {
+  const scale = (cell * fill) / Math.max(image.width, image.height);
   const left = origin.x + (cell - image.width * scale) / 2;
   const top = origin.y + (cell - image.height * scale) / 2;
   for (let y = 0; y < cell; y++) {

@@ -12,9 +12,9 @@ export interface MaskDrawing {
 }
 
 /**
- * An SVG of `width`×`height` with every mask drawn in image coordinates: fabric colour, pattern, grain, pleats or
- * seams by shape, curvature and lighting shading, ear loops, and an edge softened by a blurred alpha mask. Only
- * deterministic SVG features are used (the grain's noise has a fixed seed), so the same input gives the same pixels.
+ * An SVG of `width`×`height` with every mask drawn in image coordinates: fabric colour, pattern, pleats or seams by
+ * shape, curvature and lighting shading, ear loops. Fabric grain and the soft edge are added to the raster by
+ * drawMasks: librsvg's turbulence and blurred masks cost more than the rest of the drawing together.
  */
 export function maskSvg(masks: readonly MaskDrawing[], width: number, height: number): string {
   const body = masks.map((mask, index) => drawOne(mask, `m${index}`)).join('');
@@ -39,9 +39,7 @@ function drawOne({ outline, style, lighting }: MaskDrawing, id: string): string 
   const shade = (value: number) => f(Math.max(0, 1 - value));
   const glow = (value: number) => f(Math.max(0, value - 1));
   const defs = [
-    `<filter id="${id}s" x="-20%" y="-20%" width="140%" height="140%"><feGaussianBlur stdDeviation="${f(Math.max(0.4, style.softness * unit))}"/></filter>`,
-    `<mask id="${id}a" maskUnits="userSpaceOnUse" ${fill}><path d="${path}" fill="#fff" filter="url(#${id}s)"/></mask>`,
-    `<filter id="${id}g" x="0" y="0" width="100%" height="100%"><feTurbulence type="fractalNoise" baseFrequency="0.7" numOctaves="2" seed="${style.grainSeed}"/><feColorMatrix type="saturate" values="0"/></filter>`,
+    `<clipPath id="${id}a"><path d="${path}"/></clipPath>`,
     `<linearGradient id="${id}l" gradientUnits="userSpaceOnUse" x1="${f(left.x)}" y1="${f(left.y)}" x2="${f(right.x)}" y2="${f(right.y)}"><stop offset="0" stop-color="#000" stop-opacity="${shade(lighting.left)}"/><stop offset="1" stop-color="#000" stop-opacity="${shade(lighting.right)}"/></linearGradient>`,
     `<linearGradient id="${id}h" gradientUnits="userSpaceOnUse" x1="${f(left.x)}" y1="${f(left.y)}" x2="${f(right.x)}" y2="${f(right.y)}"><stop offset="0" stop-color="#fff" stop-opacity="${glow(lighting.left)}"/><stop offset="1" stop-color="#fff" stop-opacity="${glow(lighting.right)}"/></linearGradient>`,
     `<radialGradient id="${id}c" gradientUnits="userSpaceOnUse" cx="${f(centre.x)}" cy="${f(centre.y)}" r="${f(width * 0.62)}"><stop offset="0.45" stop-color="#000" stop-opacity="0"/><stop offset="1" stop-color="#000" stop-opacity="${style.shape === 'n95' ? 0.42 : 0.3}"/></radialGradient>`,
@@ -51,12 +49,11 @@ function drawOne({ outline, style, lighting }: MaskDrawing, id: string): string 
     `<rect ${fill} fill="${style.colour}"/>`,
     style.pattern === 'plain' ? '' : `<rect ${fill} fill="url(#${id}p)" opacity="0.85"/>`,
     shapeDetails(outline, style),
-    `<rect ${fill} filter="url(#${id}g)" opacity="${f(style.grain)}"/>`,
     `<rect ${fill} fill="url(#${id}c)"/>`,
     `<rect ${fill} fill="url(#${id}l)"/>`,
     `<rect ${fill} fill="url(#${id}h)"/>`,
   ];
-  return `<defs>${defs.join('')}</defs><g mask="url(#${id}a)">${layers.join('')}</g>${earLoops(outline, style)}`;
+  return `<defs>${defs.join('')}</defs><g clip-path="url(#${id}a)">${layers.join('')}</g>${earLoops(outline, style)}`;
 }
 
 /** A repeating pattern tile, rotated with the face. */
