@@ -17,27 +17,20 @@ export const runVisualize: StageRun<VisualizeParams> = async (ctx, params) => {
     await readFile(path.join(inputDir(ctx, 'evaluate'), 'report.json'), 'utf8'),
   ) as ClassificationReport;
   const pick = (key: keyof EpochMetrics) => history.map((row) => (row[key] === null ? NaN : Number(row[key])));
+  const curves = (title: string, train: keyof EpochMetrics, validation: keyof EpochMetrics) =>
+    lineChart({
+      title,
+      xLabel: 'epoch',
+      width: params.width,
+      height: params.height,
+      series: [
+        { name: 'train', color: '#1f77b4', values: pick(train) },
+        { name: 'validation', color: '#ff7f0e', values: pick(validation) },
+      ],
+    });
   const charts: Record<string, string> = {
-    'loss.png': lineChart({
-      title: 'Loss',
-      xLabel: 'epoch',
-      width: params.width,
-      height: params.height,
-      series: [
-        { name: 'train', color: '#1f77b4', values: pick('loss') },
-        { name: 'validation', color: '#ff7f0e', values: pick('val_loss') },
-      ],
-    }),
-    'accuracy.png': lineChart({
-      title: 'Accuracy',
-      xLabel: 'epoch',
-      width: params.width,
-      height: params.height,
-      series: [
-        { name: 'train', color: '#1f77b4', values: pick('accuracy') },
-        { name: 'validation', color: '#ff7f0e', values: pick('val_accuracy') },
-      ],
-    }),
+    'loss.png': curves('Loss', 'loss', 'val_loss'),
+    'accuracy.png': curves('Accuracy', 'accuracy', 'val_accuracy'),
     'confusion.png': confusionChart(report.confusion, report.classes, 'Confusion matrix (validation)'),
   };
   for (const [name, svgText] of Object.entries(charts)) {

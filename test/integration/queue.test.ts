@@ -150,16 +150,7 @@ describe('pipeline run --queue with worker processes', () => {
     startWorkers(1, p.prefix);
     const run = launch(['run', p.sweep, ...queueFlags(p), '--json']);
     await run.waitFor(/t0\d\/train epoch 1\//, 120_000);
-    const cancel = await runCli([
-      'cancel',
-      p.sweep,
-      '--queue',
-      redis.url,
-      '--queue-prefix',
-      p.prefix,
-      '--workspace',
-      p.ws,
-    ]);
+    const cancel = await runCli(['cancel', p.sweep, ...queueFlags(p)]);
     expect(cancel.code, cancel.stderr).toBe(0);
     expect(cancel.stdout).toMatch(/3 trials: [12] queued jobs removed, 1 running jobs told to stop/);
     expect(await run.exited).toBe(1);
