@@ -24,7 +24,7 @@ export function escapeXml(text: string): string {
 /** A line chart of per-epoch values (x = 1..n), with axes, ticks and a legend. Non-finite values are gaps. */
 export function lineChart(options: LineChartOptions): string {
   const { width, height } = options;
-  const margin = { left: 56, right: 16, top: 36, bottom: 44 };
+  const margin = { left: 56, right: 16, top: 48, bottom: 44 };
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
   const finite = options.series.flatMap((s) => s.values.filter(Number.isFinite));
@@ -48,6 +48,8 @@ export function lineChart(options: LineChartOptions): string {
       `<text x="${x(i)}" y="${height - margin.bottom + 16}" text-anchor="middle" font-size="11" ${FONT}>${i + 1}</text>`,
     );
   }
+  // The legend sits in the top margin, right-aligned, so it never covers a curve.
+  const legendParts: string[] = [];
   options.series.forEach((series, index) => {
     const points = series.values.map((v, i) => (Number.isFinite(v) ? `${x(i).toFixed(1)},${y(v).toFixed(1)}` : null));
     const segments = points
@@ -61,16 +63,18 @@ export function lineChart(options: LineChartOptions): string {
       if (Number.isFinite(v))
         parts.push(`<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="2.5" fill="${series.color}"/>`);
     });
-    const ly = margin.top + 14 + index * 16;
-    parts.push(
-      `<line x1="${width - 150}" x2="${width - 130}" y1="${ly - 4}" y2="${ly - 4}" stroke="${series.color}" stroke-width="2"/>`,
+    const lx = width - margin.right - (options.series.length - index) * 110;
+    const ly = margin.top - 10;
+    legendParts.push(
+      `<line x1="${lx}" x2="${lx + 20}" y1="${ly - 4}" y2="${ly - 4}" stroke="${series.color}" stroke-width="2"/>`,
+      `<text x="${lx + 26}" y="${ly}" font-size="12" ${FONT}>${escapeXml(series.name)}</text>`,
     );
-    parts.push(`<text x="${width - 124}" y="${ly}" font-size="12" ${FONT}>${escapeXml(series.name)}</text>`);
   });
   return svg(width, height, [
     `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold" ${FONT}>${escapeXml(options.title)}</text>`,
     `<rect x="${margin.left}" y="${margin.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#888"/>`,
     ...parts,
+    ...legendParts,
     `<text x="${margin.left + plotW / 2}" y="${height - 8}" text-anchor="middle" font-size="12" ${FONT}>${escapeXml(options.xLabel)}</text>`,
   ]);
 }

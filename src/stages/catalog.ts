@@ -172,7 +172,7 @@ export const STAGES: Readonly<Record<StageKind, StageInfo>> = {
   },
   visualize: {
     kind: 'visualize',
-    version: '1',
+    version: '2',
     params: VisualizeParamsSchema,
     inputs: [['train'], ['evaluate']],
     resources: cpu,
