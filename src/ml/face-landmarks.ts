@@ -153,10 +153,10 @@ export function checkLandmarks(points: readonly Point[], box: Box, wholeImage: b
     heightOf(frame, at(n)),
   );
   if (!heights.every((h, i) => h > 0 && (i === 0 || h < (heights[i - 1] ?? 0)))) {
-    return 'no face found (landmarks out of order)';
+    return 'landmarks out of order';
   }
   // Lower lip to chin is 0.15–0.48 of chin to nose bridge on every face we measured; less is a misplaced chin.
-  if ((heights[3] ?? 0) < MIN_LIP_HEIGHT) return 'no face found (chin landmarks misplaced)';
+  if ((heights[3] ?? 0) < MIN_LIP_HEIGHT) return 'chin landmarks misplaced';
   const jawWidth = (acrossOf(frame, at('earRight')) - acrossOf(frame, at('earLeft'))) * frame.scale;
   const eyeDistance = Math.hypot(
     at('eyeRightOuter').x - at('eyeLeftOuter').x,
@@ -165,8 +165,8 @@ export function checkLandmarks(points: readonly Point[], box: Box, wholeImage: b
   const ratioEyes = eyeDistance / jawWidth;
   const ratioHeight = frame.scale / jawWidth;
   if (!(jawWidth > 0 && ratioEyes > 0.4 && ratioEyes < 0.8 && ratioHeight > 0.4 && ratioHeight < 1.1)) {
-    return 'no face found (landmarks not face-shaped)';
+    return 'landmarks not face-shaped';
   }
-  if (wholeImage && jawWidth < 0.6 * box.width) return 'no face found (no detection, and not a tight face crop)';
+  if (wholeImage && jawWidth < 0.6 * box.width) return 'not a tight face crop';
   return undefined;
 }

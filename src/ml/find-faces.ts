@@ -73,13 +73,19 @@ export async function findFaces(
   const results: FaceSearch[] = images.map(() => ({ faces: [] }));
   [...candidates, ...fallbacks].forEach((candidate, k) => {
     const points = landmarks[k] ?? [];
-    let problem = checkLandmarks(points, candidate.box, candidate.method === 'whole-image');
-    if (problem === undefined && candidate.method === 'whole-image') {
+    const whole = candidate.method === 'whole-image';
+    let problem = checkLandmarks(points, candidate.box, whole);
+    if (problem === undefined && whole) {
       const drift = driftOf(points, landmarks[k + fallbacks.length] ?? []) / candidate.box.width;
-      if (drift > MAX_DRIFT) problem = 'no face found (landmarks do not follow the image)';
+      if (drift > MAX_DRIFT) problem = 'landmarks do not follow the image';
     }
     if (problem === undefined) results[candidate.image]?.faces.push({ ...candidate, landmarks: points });
-    else if (!reasons.has(candidate.image)) reasons.set(candidate.image, problem);
+    else if (!reasons.has(candidate.image)) {
+      reasons.set(
+        candidate.image,
+        whole ? `no face found (${problem})` : `face found, landmarks rejected (${problem})`,
+      );
+    }
   });
   return results.map((result, index) =>
     result.faces.length > 0 ? result : { faces: [], reason: reasons.get(index) ?? 'no face found' },
