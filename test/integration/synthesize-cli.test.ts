@@ -45,6 +45,8 @@ function nodeWith(ws: string, file: string): string {
   return found;
 }
 
+/** Seconds with the native backend; minutes on pure JS, where one face-detector call takes ~15 s. */
+const SLOW_BACKEND_MS = 600_000;
 const readJson = <T>(file: string) => JSON.parse(readFileSync(file, 'utf8')) as T;
 const started = (stderr: string) => [...stderr.matchAll(/▶ (\S+) started/g)].map((m) => m[1]);
 
@@ -65,7 +67,7 @@ describe('pipelines with a synthesize stage, through the built CLI', () => {
   beforeAll(async () => {
     first = await runCli(['run', twoClass.sweep, '--workspace', twoClass.ws, '--json']);
     third = await runCli(['run', threeClass.sweep, '--workspace', threeClass.ws, '--json']);
-  });
+  }, SLOW_BACKEND_MS);
 
   it('2-class: synthesizes once for both trials, and every trial trains and evaluates on the grown data set', () => {
     expect(first.code, first.stderr).toBe(0);
