@@ -94,8 +94,10 @@ function describeProgress(update: StageProgress | undefined): string {
 
 function finishLine(node: PlanNode, outcome: NodeOutcome, seconds: string): string {
   switch (outcome.state) {
-    case 'done':
-      return `✔ ${node.id}${seconds}`;
+    case 'done': {
+      const backend = outcome.record.backend;
+      return `✔ ${node.id}${seconds}${backend && backend !== 'none' ? ` on ${backend}` : ''}`;
+    }
     case 'cached':
       return `✔ ${node.id} (cached)`;
     case 'failed':
