@@ -39,8 +39,8 @@ export const SynthesizeParamsSchema = z.strictObject({
   perImage: positiveInt
     .default(1)
     .describe(
-      'Synthesized images per source image. Copy k of source i wears variant (i + k) mod the number of variants, so ' +
-        'perImage = number of variants gives every source each variant once.',
+      'Synthesized images per source image. Copy k of source i wears the (i + k) mod n-th of the n variants (in the ' +
+        'order proper, improper-nose, improper-chin, improper-mouth), so perImage = n gives every source each variant.',
     ),
   variants: z
     .partialRecord(z.enum(MASK_VARIANTS), z.string().min(1))

@@ -7,7 +7,7 @@ import { drawMasks } from '../ml/draw-mask.js';
 import type { RgbImage } from '../ml/face-landmarks.js';
 import { loadFaceModels, type FaceModels } from '../ml/face-models.js';
 import { findFaces, type FaceSearch } from '../ml/find-faces.js';
-import type { MaskVariant } from '../ml/mask-geometry.js';
+import { MASK_VARIANTS, type MaskVariant } from '../ml/mask-geometry.js';
 import { renderMontage, toMontageTile } from '../ml/mask-montage.js';
 import { pickMaskStyle } from '../ml/mask-style.js';
 import { readSourceImage, resizeImage } from '../ml/source-image.js';
@@ -117,9 +117,13 @@ export function planSynthesis(dataset: Dataset, params: SynthesizeParams): Synth
     );
   }
   const classes = [...dataset.classes];
-  const variants = Object.entries(params.variants).map(([variant, name]) => {
+  // In catalog order, not the order the file lists them: the cache key hashes params with sorted keys, so the
+  // output must not depend on key order either.
+  const variants = MASK_VARIANTS.flatMap((variant) => {
+    const name = params.variants[variant];
+    if (name === undefined) return [];
     if (!classes.includes(name)) classes.push(name);
-    return { variant: variant as MaskVariant, label: classes.indexOf(name) };
+    return [{ variant, label: classes.indexOf(name) }];
   });
   const sourceLabels = new Set(params.sources.map((name) => dataset.classes.indexOf(name)));
   const sources = dataset.labels.flatMap((label, index) => (sourceLabels.has(label) ? [index] : []));

@@ -7,7 +7,7 @@ import { readDataset } from '../../src/ml/dataset-file.js';
 import { IngestParamsSchema, SynthesizeParamsSchema } from '../../src/stages/catalog.js';
 import { runIngest } from '../../src/stages/ingest.js';
 import type { StageContext } from '../../src/stages/stage-context.js';
-import { runSynthesize } from '../../src/stages/synthesize.js';
+import { planSynthesis, runSynthesize } from '../../src/stages/synthesize.js';
 import { copySample, ROOT, tempDir } from '../helpers/temp-project.js';
 
 const DEMO = path.join(ROOT, 'node_modules', '@vladmandic', 'face-api', 'demo');
@@ -158,6 +158,17 @@ describe('synthesize stage', () => {
     },
     SLOW_BACKEND_MS,
   );
+
+  it('plans the same whatever order the variants are written in, as the cache key hashes them sorted', async () => {
+    const dataset = await readDataset(ingestDir);
+    const plan = (variants: Record<string, string>) =>
+      planSynthesis(dataset, SynthesizeParamsSchema.parse({ sources: ['without_mask'], variants }));
+    const a = plan({ 'improper-mouth': 'improper_mask', proper: 'with_mask', 'improper-nose': 'nose_out' });
+    const b = plan({ 'improper-nose': 'nose_out', 'improper-mouth': 'improper_mask', proper: 'with_mask' });
+    expect(a).toEqual(b);
+    expect(a.classes).toEqual(['with_mask', 'without_mask', 'nose_out', 'improper_mask']);
+    expect(a.variants.map((v) => v.variant)).toEqual(['proper', 'improper-nose', 'improper-mouth']);
+  });
 
   it('rejects a source class the ingest output does not have', async () => {
     const error = await synthesize(ingestDir, { ...TWO_CLASS, sources: ['unmasked'] }).catch((e: unknown) => e);
