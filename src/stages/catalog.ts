@@ -148,7 +148,7 @@ export const STAGES: Readonly<Record<StageKind, StageInfo>> = {
   },
   split: {
     kind: 'split',
-    version: '1',
+    version: '2',
     params: SplitParamsSchema,
     inputs: [['synthesize', 'ingest']],
     resources: cpu,

@@ -9,7 +9,15 @@ import type { StageRun } from './stage-context.js';
 /** Stratified, seeded train/validation split: each class keeps its share in both parts. */
 export const runSplit: StageRun<SplitParams> = async (ctx, params) => {
   const dataset = await readDataset(inputDir(ctx, 'synthesize', 'ingest'));
-  const { train, val } = stratifiedSplit(dataset.labels, dataset.classes.length, params.valFraction, params.seed);
+  // A synthesized copy (`<source>#<variant>-<n>`) goes wherever its source goes, so no face is in both parts.
+  const groups = dataset.files.map((file) => file.split('#')[0] ?? file);
+  const { train, val } = stratifiedSplit(
+    dataset.labels,
+    dataset.classes.length,
+    params.valFraction,
+    params.seed,
+    groups,
+  );
   await writeDataset(ctx.outDir, subsetDataset(dataset, train), 'train');
   await writeDataset(ctx.outDir, subsetDataset(dataset, val), 'val');
   const counts = (indices: number[]) =>
@@ -21,22 +29,28 @@ export const runSplit: StageRun<SplitParams> = async (ctx, params) => {
 };
 
 /**
- * Per class, shuffles indices with `seed` and holds out round(n × valFraction) of them (at least one when n ≥ 2,
- * never all). Returned index lists are sorted.
+ * Per class, shuffles the groups (by default, each image its own group) with `seed` and holds out
+ * round(groups × valFraction) of them (at least one when a class has two or more, never all). A group belongs to the
+ * class of its first image and goes to one side whole. Returned index lists are sorted.
  */
-export function stratifiedSplit(labels: readonly number[], classCount: number, valFraction: number, seed: number) {
+export function stratifiedSplit(
+  labels: readonly number[],
+  classCount: number,
+  valFraction: number,
+  seed: number,
+  groups: readonly string[] = labels.map((_, index) => String(index)),
+) {
+  const members = new Map<string, number[]>();
+  groups.forEach((group, index) => members.set(group, [...(members.get(group) ?? []), index]));
   const random = createRandom(seed);
   const train: number[] = [];
   const val: number[] = [];
   for (let k = 0; k < classCount; k++) {
-    const members = shuffled(
-      labels.flatMap((label, index) => (label === k ? [index] : [])),
-      random,
-    );
-    const held =
-      members.length < 2 ? 0 : Math.min(members.length - 1, Math.max(1, Math.round(members.length * valFraction)));
-    val.push(...members.slice(0, held));
-    train.push(...members.slice(held));
+    const classGroups = [...members.values()].filter((indices) => labels[indices[0] ?? -1] === k);
+    const order = shuffled(classGroups, random);
+    const held = order.length < 2 ? 0 : Math.min(order.length - 1, Math.max(1, Math.round(order.length * valFraction)));
+    val.push(...order.slice(0, held).flat());
+    train.push(...order.slice(held).flat());
   }
   return { train: train.sort((a, b) => a - b), val: val.sort((a, b) => a - b) };
 }

@@ -6,7 +6,7 @@ import type { StageContext } from '../stages/stage-context.js';
 import type { StageProgress, StageResult } from '../types.js';
 import type { StageJob } from './stage-job.js';
 
-const TENSOR_STAGES = new Set(['train', 'evaluate']);
+const TENSOR_STAGES = new Set(['synthesize', 'train', 'evaluate']);
 
 export interface RunStageHooks {
   log(message: string): void;

@@ -106,3 +106,24 @@ describe('augmentation', () => {
     expect(run(5)).not.toEqual(run(6));
   });
 });
+
+describe('stratifiedSplit with groups', () => {
+  it('keeps every group on one side and matches the ungrouped split when groups are single images', () => {
+    const labels = [0, 0, 0, 0, 0, 1, 1, 1, 1, 1];
+    expect(
+      stratifiedSplit(
+        labels,
+        2,
+        0.4,
+        9,
+        labels.map((_, i) => `img${i}`),
+      ),
+    ).toEqual(stratifiedSplit(labels, 2, 0.4, 9));
+    // Images 5..9 are masked copies of images 0..4 (another class): each copy must follow its source.
+    const groups = labels.map((_, i) => `face${i % 5}`);
+    const { train, val } = stratifiedSplit(labels, 2, 0.4, 9, groups);
+    expect(val).toHaveLength(4);
+    for (const index of val) expect(val).toContain(index < 5 ? index + 5 : index - 5);
+    expect(new Set([...train, ...val]).size).toBe(10);
+  });
+});
