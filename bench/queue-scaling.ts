@@ -4,7 +4,7 @@
  * worker spent building it (child process included), i.e. queueing, pick-up, commit and completion notice.
  * Starts its own redis-server on a free port; workers are real `pipeline worker` processes.
  *
- *   npx tsx bench/queue-scaling.ts [--backend cpu] [--epochs 4]
+ *   npx tsx bench/queue-scaling.ts [--backend cpu] [--epochs 40]
  *
  * The default backend is pure JS, which trains on one core per process, so two workers on two cores can scale.
  */
@@ -24,7 +24,7 @@ import { copySample, pipelineYaml, tempDir, writeFiles } from '../test/helpers/t
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
-  options: { backend: { type: 'string', default: 'cpu' }, epochs: { type: 'string', default: '4' } },
+  options: { backend: { type: 'string', default: 'cpu' }, epochs: { type: 'string', default: '40' } },
 });
 const backend = values.backend as BackendChoice;
 

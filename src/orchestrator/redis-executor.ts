@@ -113,6 +113,7 @@ function waitForJob(
     const settle = (outcome: NodeRecord | PipelineError) => {
       clearInterval(timer);
       waiters.delete(jobId);
+      execute.signal.removeEventListener('abort', guardedCheck);
       if (outcome instanceof PipelineError) reject(outcome);
       else resolve(outcome);
     };
