@@ -6,7 +6,7 @@ import { selectBackend, type BackendChoice } from '../ml/backend.js';
 import { decide, predictImages } from '../ml/basic-cnn.js';
 import { classificationReport, formatClassificationReport } from '../ml/classification-report.js';
 import { loadModel } from '../ml/model-io.js';
-import { collectTrialRows, type NodeKnowledge } from '../orchestrator/trial-results.js';
+import { collectTrialRows, readStoredKnowledge } from '../orchestrator/trial-results.js';
 import { csvField } from '../stages/evaluate.js';
 import { decodeImage, listFiles } from '../stages/ingest.js';
 import { openSweep, type SweepCommandOptions } from './open-sweep.js';
@@ -84,12 +84,7 @@ export async function predictCommand(target: string, options: PredictOptions): P
 
 async function findModelDir(options: PredictOptions): Promise<string> {
   const { plan, store } = await openSweep(options.sweep, options);
-  const known: NodeKnowledge = new Map();
-  for (const node of plan.nodes) {
-    const record = await store.readRecord(node.cacheKey);
-    if (record) known.set(node.id, { state: 'stored', record });
-  }
-  const rows = collectTrialRows(plan, known);
+  const rows = collectTrialRows(plan, await readStoredKnowledge(plan, store));
   const row = options.trial === 'best' ? rows.find((r) => r.best) : rows.find((r) => r.id === options.trial);
   if (!row) {
     const reason =

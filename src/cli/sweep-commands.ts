@@ -2,7 +2,7 @@ import os from 'node:os';
 import { PipelineError } from '../errors.js';
 import type { BackendChoice } from '../ml/backend.js';
 import type { NodeOutcome } from '../orchestrator/executor.js';
-import { collectTrialRows, type NodeKnowledge, type TrialRow } from '../orchestrator/trial-results.js';
+import { collectTrialRows, readStoredKnowledge, type TrialRow } from '../orchestrator/trial-results.js';
 import type { Plan } from '../types.js';
 import { formatResults } from './format-table.js';
 import { openExecutor, type QueueFlags } from './open-executor.js';
@@ -106,15 +106,15 @@ function describeOutcome(outcome: NodeOutcome): SweepState['nodes'][string] {
 export async function statusCommand(arg: string, options: ListOptions): Promise<number> {
   const { sweep, plan, store } = await openSweep(arg, options);
   const last = await store.readJson<SweepState>(store.sweepFile(sweep.name));
-  const known: NodeKnowledge = new Map();
+  const known = await readStoredKnowledge(plan, store);
+  // Nodes without output keep how the last run left them (failed, skipped or cancelled).
   for (const node of plan.nodes) {
-    const record = await store.readRecord(node.cacheKey);
     const previous = last?.nodes[node.id];
-    if (record) known.set(node.id, { state: 'stored', record });
-    else if (previous?.state === 'failed')
+    if (known.has(node.id) || !previous) continue;
+    if (previous.state === 'failed')
       known.set(node.id, { state: 'failed', error: previous.error ?? 'failed', code: 'STAGE_FAILED' });
-    else if (previous?.state === 'skipped')
-      known.set(node.id, { state: 'skipped', reason: 'an upstream stage failed' });
+    else if (previous.state === 'skipped')
+      known.set(node.id, { state: 'skipped', reason: previous.reason ?? 'skipped' });
   }
   printRows(plan, collectTrialRows(plan, known), options.json);
   return 0;

@@ -1,5 +1,5 @@
 import { describeTrial } from '../plan/expand-grid.js';
-import type { NodeRecord } from '../store/workspace-store.js';
+import type { NodeRecord, WorkspaceStore } from '../store/workspace-store.js';
 import type { Plan } from '../types.js';
 import type { NodeOutcome } from './executor.js';
 
@@ -19,6 +19,16 @@ export interface TrialRow {
 
 /** What is known of each node: this run's outcome, or its stored record from an earlier run. */
 export type NodeKnowledge = Map<string, NodeOutcome | { state: 'stored'; record: NodeRecord }>;
+
+/** What the workspace holds for a plan: the stored record of every node that has completed. */
+export async function readStoredKnowledge(plan: Plan, store: WorkspaceStore): Promise<NodeKnowledge> {
+  const known: NodeKnowledge = new Map();
+  for (const node of plan.nodes) {
+    const record = await store.readRecord(node.cacheKey);
+    if (record) known.set(node.id, { state: 'stored', record });
+  }
+  return known;
+}
 
 /**
  * Rows per trial, sorted by the objective (best first, trials without a value last), the best one marked.
