@@ -72,7 +72,7 @@ def load_data(np, args: argparse.Namespace):
 
 
 def build_model(tf, input_shape, args: argparse.Namespace):
-    """src/ml/basic-cnn.ts in Keras: conv3x3 'same' + ReLU + maxpool2 per block, flatten, dense, dropout, sigmoid."""
+    """src/ml/models/basic-cnn.ts in Keras: conv3x3 'same' + ReLU + maxpool2 per block, flatten, dense, dropout, sigmoid."""
     layers = tf.keras.layers
     model = tf.keras.Sequential([layers.Input(shape=input_shape)])
     for index, filters in enumerate(int(f) for f in args.filters.split(",")):

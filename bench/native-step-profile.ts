@@ -8,7 +8,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { selectBackend } from '../src/ml/backend.js';
-import { buildBasicCnn } from '../src/ml/basic-cnn.js';
+import { buildBasicCnn } from '../src/ml/models/basic-cnn.js';
+import { compileClassifier } from '../src/ml/train/optimizer.js';
 import { BENCH_PARAMS, IMAGE_SIZE } from './lib/result.js';
 
 const STEPS = 10;
@@ -32,7 +33,8 @@ async function timeMs(steps: number, body: () => Promise<void> | void): Promise<
 
 async function profileTrainingStep(): Promise<void> {
   const shape: [number, number, number] = [IMAGE_SIZE, IMAGE_SIZE, 3];
-  const model = buildBasicCnn(BENCH_PARAMS, shape, 2);
+  const model = buildBasicCnn(BENCH_PARAMS, { shape, classCount: 2 });
+  compileClassifier(model, BENCH_PARAMS, 2);
   const x = tf.randomUniform([BATCH, ...shape]);
   const y = tf.randomUniform([BATCH, 1]).round();
   const stepMs = await timeMs(STEPS, async () => void (await model.trainOnBatch(x, y)));

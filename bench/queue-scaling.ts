@@ -43,10 +43,20 @@ writeFiles(dir, {
  */
 async function runOn(workers: number, parallel: number) {
   const prefix = `bench-${workers}-${parallel}-${Date.now()}`;
+  const workspace = path.join(dir, `ws-${prefix}`);
   const procs = Array.from({ length: workers }, () =>
     spawn(
       process.execPath,
-      [path.join(ROOT, 'dist/cli.js'), 'worker', '--queue', redis.url, '--queue-prefix', prefix],
+      [
+        path.join(ROOT, 'dist/cli.js'),
+        'worker',
+        '--queue',
+        redis.url,
+        '--queue-prefix',
+        prefix,
+        '--workspace',
+        workspace,
+      ],
       {
         stdio: 'ignore',
       },
@@ -59,8 +69,9 @@ async function runOn(workers: number, parallel: number) {
   const started = new Map<string, number>();
   const observed = new Map<string, number>();
   const t0 = performance.now();
-  const outcomes = await createRedisExecutor({ connection, prefix }).execute(plan, {
-    store: new WorkspaceStore(path.join(dir, `ws-${prefix}`)),
+  const executor = createRedisExecutor({ connection, prefix, where: redis.url, overrides: [], warn: console.warn });
+  const outcomes = await executor.execute(plan, {
+    store: new WorkspaceStore(workspace),
     force: new Set(),
     parallel,
     backend,

@@ -9,7 +9,9 @@ import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../src/ml/backend.js';
-import { buildBasicCnn, imagesTensor, labelsTensor } from '../src/ml/basic-cnn.js';
+import { buildBasicCnn } from '../src/ml/models/basic-cnn.js';
+import { compileClassifier } from '../src/ml/train/optimizer.js';
+import { imagesTensor, labelsTensor } from '../src/ml/train/tensors.js';
 import { cpuSnapshot, cpuUse, type CpuSnapshot } from './lib/cpu-usage.js';
 import { readNpyU8 } from './lib/npy.js';
 import { BENCH_PARAMS, threadSettings, throughput, type FitTiming, type RunnerResult } from './lib/result.js';
@@ -64,10 +66,11 @@ async function train(args: WorkerArgs): Promise<RunnerResult> {
   const shape: [number, number, number] = [height, width, channels];
   const count = Math.min(args.count, images.shape[0] ?? 0);
   const indices = Array.from({ length: count }, (_, i) => i);
-  const x = imagesTensor(images.data, shape, indices);
+  const x = imagesTensor(images.data, shape, indices, 'unit');
   const y = labelsTensor([...labels.data.subarray(0, count)], 2);
   const params = { ...BENCH_PARAMS, epochs: args.epochs };
-  const model = buildBasicCnn(params, shape, 2);
+  const model = buildBasicCnn(params, { shape, classCount: 2 });
+  compileClassifier(model, params, 2);
 
   const timing: FitTiming = { start: 0, firstBatchEnd: 0, end: 0 };
   let cpuAtFirstBatch: CpuSnapshot | undefined;

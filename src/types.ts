@@ -1,4 +1,6 @@
-import type { StageKind } from './stages/catalog.js';
+/** Every stage kind, in pipeline order; the catalog (stages/catalog.ts) describes each. */
+export const STAGE_KINDS = ['ingest', 'synthesize', 'split', 'train', 'evaluate', 'visualize'] as const;
+export type StageKind = (typeof STAGE_KINDS)[number];
 
 /** A stage as declared in a pipeline file, params not yet resolved for a trial. */
 export interface StageSpec {
@@ -86,4 +88,44 @@ export interface StageProgress {
 export interface StageResult {
   metrics: Record<string, number>;
   summary: Record<string, unknown>;
+}
+
+/** What the store keeps beside a node's files, written last so its presence means "complete". */
+export interface NodeRecord extends StageResult {
+  cacheKey: string;
+  stage: string;
+  kind: string;
+  params: Record<string, unknown>;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  backend?: string;
+}
+
+/** How a node ended. */
+export type NodeOutcome =
+  | { state: 'cached' | 'done'; record: NodeRecord }
+  | { state: 'failed'; error: string; code: string }
+  | { state: 'skipped'; reason: string };
+
+/** What an executor reports while it works; the CLI's display and trackers listen here. */
+export interface ExecutionEvents {
+  nodeStarted?(node: PlanNode): void;
+  nodeProgress?(node: PlanNode, update: StageProgress): void;
+  nodeLog?(node: PlanNode, message: string): void;
+  nodeFinished?(node: PlanNode, outcome: NodeOutcome): void;
+}
+
+export type TrialState = 'done' | 'failed' | 'cancelled' | 'skipped' | 'pending';
+
+/** One trial's standing: its grid values, state, merged stage metrics and objective. */
+export interface TrialRow {
+  id: string;
+  label: string;
+  params: Record<string, unknown>;
+  state: TrialState;
+  objective: number | undefined;
+  metrics: Record<string, number>;
+  error?: string;
+  best: boolean;
 }

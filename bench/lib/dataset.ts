@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { decodeImage, listFiles } from '../../src/stages/ingest.js';
+import { decodeImage } from '../../src/ml/image/decode-image.js';
+import { listFiles } from '../../src/ml/image/list-files.js';
 
 /** Class folders in label order: label 0 is with_mask, label 1 is without_mask (the ingest stage sorts the same way). */
 export const CLASS_FOLDERS = ['with_mask', 'without_mask'] as const;
@@ -17,7 +18,7 @@ export interface ImageSet {
  */
 export async function loadFaceMask(dataDir: string, count: number, size: number): Promise<ImageSet> {
   const queues = await Promise.all(CLASS_FOLDERS.map((folder) => listFiles(path.join(dataDir, folder))));
-  const pixels: Buffer[] = [];
+  const pixels: Uint8Array[] = [];
   const labels: number[] = [];
   for (let index = 0; index < count; index++) {
     const label = index % queues.length;
@@ -28,10 +29,10 @@ export async function loadFaceMask(dataDir: string, count: number, size: number)
 }
 
 /** Takes files off the front of `queue` until one decodes; decodeImage reports unreadable files as a string. */
-async function nextDecodable(queue: string[], size: number): Promise<Buffer> {
+async function nextDecodable(queue: string[], size: number): Promise<Uint8Array> {
   for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
-    const decoded = await decodeImage(file, size);
-    if (typeof decoded !== 'string') return decoded;
+    const decoded = await decodeImage(file, { fill: size });
+    if (typeof decoded !== 'string') return decoded.data;
   }
   throw new Error('ran out of readable images in a class folder; ask for fewer with --images');
 }

@@ -1,5 +1,4 @@
-import type { Plan } from '../types.js';
-import type { TrialRow } from '../orchestrator/trial-results.js';
+import type { Plan, TrialRow } from '../types.js';
 
 /** Left-aligned text columns separated by two spaces. */
 export function formatColumns(rows: string[][]): string {

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync, statSync } from 'node:fs';
 import { PipelineError } from '../errors.js';
 import { parseSetFlag } from '../spec/overrides.js';
 import { loadSweep } from '../spec/load-sweep.js';
 import { planSweep } from '../plan/plan-sweep.js';
+import { fingerprintFolder } from '../store/data-folder.js';
 import { WorkspaceStore } from '../store/workspace-store.js';
 import type { Plan, StageSpec, SweepSpec } from '../types.js';
 
@@ -41,13 +40,5 @@ export function fingerprintData(stage: StageSpec, params: Record<string, unknown
   if (!existsSync(root) || !statSync(root).isDirectory()) {
     throw new PipelineError('DATA_INVALID', `stages.${stage.name}.params.dataDir: data folder ${root} not found`);
   }
-  const hash = createHash('sha256');
-  const entries = readdirSync(root, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => path.join(entry.parentPath, entry.name))
-    .sort();
-  for (const file of entries) {
-    hash.update(path.relative(root, file)).update('\0').update(readFileSync(file)).update('\0');
-  }
-  return hash.digest('hex');
+  return fingerprintFolder(root);
 }

@@ -1,5 +1,4 @@
-import type { ExecutionEvents, NodeOutcome } from '../orchestrator/executor.js';
-import type { Plan, PlanNode, StageProgress } from '../types.js';
+import type { ExecutionEvents, NodeOutcome, Plan, PlanNode, StageProgress } from '../types.js';
 
 export interface ProgressDisplayOptions {
   /** Live redrawn lines when true, plain log lines otherwise. */

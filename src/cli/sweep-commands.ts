@@ -1,31 +1,44 @@
 import os from 'node:os';
+import type { Command } from '@commander-js/extra-typings';
 import { PipelineError } from '../errors.js';
-import type { BackendChoice } from '../ml/backend.js';
-import type { NodeOutcome } from '../orchestrator/executor.js';
-import { collectTrialRows, readStoredKnowledge, type TrialRow } from '../orchestrator/trial-results.js';
-import type { Plan } from '../types.js';
+import type { NodeOutcome, Plan, TrialRow } from '../types.js';
+import { collectTrialRows, readStoredKnowledge } from '../orchestrator/trial-results.js';
+import { jsonOption, withRunFlags, withSweepFlags, type Finish, type OptionsOf } from './cli-flags.js';
 import { formatResults } from './format-table.js';
-import { openExecutor, type QueueFlags } from './open-executor.js';
+import { openExecutor } from './open-executor.js';
 import { openSweep, type OpenSweep, type SweepCommandOptions } from './open-sweep.js';
 import { createProgressDisplay } from './progress-display.js';
-import { selectNodes } from './select-nodes.js';
-import { composeEvents, startTracking, type TrackingOptions } from './tracking-commands.js';
+import { selectNodes, type NodeSelection } from './select-nodes.js';
+import { composeEvents, startTracking } from './tracking-commands.js';
 
-export interface RunOptions extends SweepCommandOptions, QueueFlags, TrackingOptions {
-  parallel?: number;
-  backend: BackendChoice;
-  json?: boolean;
-  verbose?: boolean;
-}
+type RunOptions = OptionsOf<ReturnType<typeof withRunFlags<[], Record<never, never>>>>;
 
-export interface ListOptions extends SweepCommandOptions {
+interface ListOptions extends SweepCommandOptions {
   json?: boolean;
 }
 
-export interface RerunOptions extends RunOptions {
-  stage: string;
-  trial?: string;
-  downstream?: boolean;
+/** Declares `run`, `rerun`, `plan`, `dag` and `status` with their flags. */
+export function registerSweepCommands(program: Command, finish: Finish): void {
+  withRunFlags(program.command('run').argument('<sweep>'))
+    .description('plan and run a sweep; prints the results table')
+    .action((sweep, options) => finish(runCommand(sweep, options)));
+  withRunFlags(program.command('rerun').argument('<sweep>'))
+    .description('recompute one stage even if cached, reusing cached upstream')
+    .requiredOption('--stage <name>', 'stage to recompute')
+    .option('--trial <id>', 'only this trial')
+    .option('--downstream', 'also recompute every stage depending on it')
+    .action((sweep, options) => finish(rerunCommand(sweep, options)));
+  withSweepFlags(program.command('plan').argument('<sweep>'))
+    .description('show what would run and what is cached; runs nothing')
+    .addOption(jsonOption)
+    .action((sweep, options) => finish(planCommand(sweep, options)));
+  withSweepFlags(program.command('dag').argument('<sweep>'))
+    .description('print the plan as a mermaid flowchart')
+    .action((sweep, options) => finish(dagCommand(sweep, options)));
+  withSweepFlags(program.command('status').argument('<sweep>'))
+    .description('results so far, one row per trial, best first')
+    .addOption(jsonOption)
+    .action((sweep, options) => finish(statusCommand(sweep, options)));
 }
 
 interface SweepState {
@@ -35,12 +48,12 @@ interface SweepState {
 }
 
 /** `pipeline run`: executes the plan (cached nodes reused), prints the results table; exit 1 if a trial failed. */
-export async function runCommand(arg: string, options: RunOptions): Promise<number> {
+async function runCommand(arg: string, options: RunOptions): Promise<number> {
   return execute(await openSweep(arg, options), new Set(), options);
 }
 
 /** `pipeline rerun`: recomputes one stage (for all trials or one), optionally with everything downstream of it. */
-export async function rerunCommand(arg: string, options: RerunOptions): Promise<number> {
+async function rerunCommand(arg: string, options: RunOptions & NodeSelection): Promise<number> {
   const opened = await openSweep(arg, options);
   const force = selectNodes(opened.plan, options);
   return execute(opened, force, options);
@@ -48,7 +61,7 @@ export async function rerunCommand(arg: string, options: RerunOptions): Promise<
 
 async function execute({ sweep, plan, store }: OpenSweep, force: Set<string>, options: RunOptions): Promise<number> {
   // Locally, the cores bound the work; on a queue, the workers do, so every ready node is queued.
-  const queued = options.queue !== undefined || process.env.REDIS_URL !== undefined;
+  const queued = Boolean(options.queue);
   const parallel = Math.min(
     options.parallel ?? (queued ? Infinity : os.availableParallelism()),
     sweep.maxParallel ?? Infinity,
@@ -93,6 +106,10 @@ async function execute({ sweep, plan, store }: OpenSweep, force: Set<string>, op
   await tracking.finish(rows);
   if (controller.signal.aborted)
     throw new PipelineError('CANCELLED', 'cancelled; finished nodes are kept, run again to resume');
+  if (rows.some((row) => row.state === 'cancelled'))
+    throw new PipelineError('CANCELLED', 'cancelled by pipeline cancel; finished nodes are kept, run again to resume');
+  const noWorker = [...outcomes.values()].find((o) => o.state === 'failed' && o.code === 'WORKERS_UNAVAILABLE');
+  if (noWorker?.state === 'failed') throw new PipelineError('WORKERS_UNAVAILABLE', noWorker.error);
   return rows.some((row) => row.state !== 'done') ? 1 : 0;
 }
 
@@ -103,7 +120,7 @@ function describeOutcome(outcome: NodeOutcome): SweepState['nodes'][string] {
 }
 
 /** `pipeline status`: the results table from the workspace, without running anything. */
-export async function statusCommand(arg: string, options: ListOptions): Promise<number> {
+async function statusCommand(arg: string, options: ListOptions): Promise<number> {
   const { sweep, plan, store } = await openSweep(arg, options);
   const last = await store.readJson<SweepState>(store.sweepFile(sweep.name));
   const known = await readStoredKnowledge(plan, store);
@@ -126,7 +143,7 @@ function printRows(plan: Plan, rows: TrialRow[], json: boolean | undefined): voi
 }
 
 /** `pipeline plan`: what would run and what is cached, nothing executed. */
-export async function planCommand(arg: string, options: ListOptions): Promise<number> {
+async function planCommand(arg: string, options: ListOptions): Promise<number> {
   const { plan, store } = await openSweep(arg, options);
   const nodes = plan.nodes.map((node) => ({
     id: node.id,
@@ -156,7 +173,7 @@ export async function planCommand(arg: string, options: ListOptions): Promise<nu
 }
 
 /** `pipeline dag`: the plan as a mermaid flowchart. */
-export async function dagCommand(arg: string, options: SweepCommandOptions): Promise<number> {
+async function dagCommand(arg: string, options: SweepCommandOptions): Promise<number> {
   const { plan } = await openSweep(arg, options);
   const ids = new Map(plan.nodes.map((node, index) => [node.id, `n${index}`]));
   const lines = ['flowchart LR'];

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
+import { PipelineError } from '../errors.js';
 
-/** Backends in order of preference; `auto` tries them in this order. */
-export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'cpu'] as const;
-export type BackendName = (typeof BACKENDS)[number];
-export type BackendChoice = BackendName | 'auto';
+import { BACKENDS, type BackendChoice, type BackendName } from './backend-names.js';
+
+export { BACKENDS, type BackendChoice, type BackendName };
 
 const NATIVE_PACKAGES: Record<Exclude<BackendName, 'cpu'>, string> = {
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
@@ -15,6 +15,7 @@ let selected: BackendName | undefined;
 /**
  * Makes tfjs use the best available backend (or the forced one) and returns its name.
  * The native packages register the `tensorflow` backend into the same tfjs instance when they load.
+ * A forced backend that does not load is a BACKEND_UNAVAILABLE error naming the package to install.
  */
 export async function selectBackend(choice: BackendChoice = 'auto'): Promise<BackendName> {
   if (selected) return selected;
@@ -26,16 +27,23 @@ export async function selectBackend(choice: BackendChoice = 'auto'): Promise<Bac
       return name;
     }
   }
-  throw new Error(`backend ${choice} is not available: ${failures.join('; ')}`);
+  const remedy =
+    choice === 'auto' || choice === 'cpu' ? '' : `; install ${NATIVE_PACKAGES[choice]}, or use --backend auto`;
+  throw new PipelineError(
+    'BACKEND_UNAVAILABLE',
+    `backend ${choice} is not available (${failures.join('; ')})${remedy}`,
+  );
 }
 
 async function tryBackend(name: BackendName, failures: string[]): Promise<boolean> {
   if (name === 'cpu') {
-    // tfjs prints an advert for tfjs-node when the CPU backend starts under Node; we report the backend ourselves.
+    // The CPU backend prints an advert for tfjs-node on its first tensor under Node; we report the backend ourselves.
     const warn = console.warn;
     console.warn = () => undefined;
     try {
-      return await tf.setBackend('cpu');
+      const ready = await tf.setBackend('cpu');
+      if (ready) tf.dispose(tf.scalar(0));
+      return ready;
     } finally {
       console.warn = warn;
     }

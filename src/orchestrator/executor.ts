@@ -1,20 +1,6 @@
-import type { BackendChoice } from '../ml/backend.js';
-import type { NodeRecord, WorkspaceStore } from '../store/workspace-store.js';
-import type { Plan, PlanNode, StageProgress } from '../types.js';
-
-/** How a node ended. */
-export type NodeOutcome =
-  | { state: 'cached' | 'done'; record: NodeRecord }
-  | { state: 'failed'; error: string; code: string }
-  | { state: 'skipped'; reason: string };
-
-/** What an executor reports while it works; the CLI's display and trackers listen here. */
-export interface ExecutionEvents {
-  nodeStarted?(node: PlanNode): void;
-  nodeProgress?(node: PlanNode, update: StageProgress): void;
-  nodeLog?(node: PlanNode, message: string): void;
-  nodeFinished?(node: PlanNode, outcome: NodeOutcome): void;
-}
+import type { BackendChoice } from '../ml/backend-names.js';
+import type { WorkspaceStore } from '../store/workspace-store.js';
+import type { ExecutionEvents, NodeOutcome, Plan } from '../types.js';
 
 export interface ExecuteOptions {
   store: WorkspaceStore;

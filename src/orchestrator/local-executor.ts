@@ -1,6 +1,6 @@
-import type { StageKind } from '../stages/catalog.js';
+import { describeTrial } from '../util/describe-trial.js';
 import type { WorkspaceStore } from '../store/workspace-store.js';
-import type { Plan, PlanNode } from '../types.js';
+import type { Plan, PlanNode, StageKind } from '../types.js';
 import { buildNode, type NodeTask } from '../workers/build-node.js';
 import type { ExecuteOptions, Executor } from './executor.js';
 import { walkPlan } from './walk-plan.js';
@@ -21,8 +21,11 @@ export function createLocalExecutor(): Executor {
 
 /** The plain-data task for a node: its params and the output folders of its upstream nodes. */
 export function nodeTask(plan: Plan, node: PlanNode, options: Pick<ExecuteOptions, 'store' | 'backend'>): NodeTask {
+  const trial = plan.trials.find((candidate) => candidate.id === node.trial);
+  const trialLabel = trial ? describeTrial(trial) : '';
   return {
     nodeId: node.id,
+    ...(trialLabel ? { trialLabel } : {}),
     stage: node.stage,
     kind: node.kind,
     cacheKey: node.cacheKey,

@@ -2,142 +2,161 @@ import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { PipelineError } from '../errors.js';
 import {
-  cancelledKey,
-  decodeFailure,
   jobIdFor,
+  QUEUE_NAMES,
   queueFor,
   type QueueJobData,
+  type QueueJobResult,
   type QueueName,
 } from '../queue/queue-protocol.js';
-import type { NodeRecord } from '../store/workspace-store.js';
-import type { Plan, PlanNode, StageProgress } from '../types.js';
+import type { NodeRecord, Plan, PlanNode, StageProgress } from '../types.js';
 import type { ExecuteOptions, Executor } from './executor.js';
-import { nodeTask } from './local-executor.js';
+import { enqueueJob, waitForJob, type WaitContext, type Waiter } from './job-waiting.js';
+import { NodeTransport } from './node-transport.js';
+import { openSweepSession, type SweepSession } from './sweep-session.js';
 import { walkPlan } from './walk-plan.js';
+import { startWorkerWatch, type PendingJobs } from './worker-watch.js';
 
 export interface RedisExecutorOptions {
   connection: Redis;
   prefix: string;
+  /** `redis://host:port` without credentials, for messages. */
+  where: string;
   /** How often job states are polled, since BullMQ's events are best-effort. */
   pollMs?: number;
+  /** The run's `--set` flags: with its sweep file, the identity `pipeline cancel` finds it by. */
+  overrides: string[];
+  /** `--node-store`: the MLflow server whose artifact proxy carries nodes to and from workers; none: a shared disk. */
+  nodeStore?: string;
+  /** `--wait-for-workers`: give up on a queue no worker serves after this many seconds; none: wait. */
+  waitForWorkersS?: number;
+  warn(line: string): void;
 }
 
-interface Waiter {
-  check(): void;
-  progress(update: StageProgress): void;
-}
+type Queues = Map<QueueName, Queue<QueueJobData, QueueJobResult>>;
 
 /**
  * Runs a plan through BullMQ: the orchestrator keeps the DAG and enqueues a node once all its needs are done,
- * with the node's cache key as job id, then waits for a worker to commit the output into the shared workspace.
- * Killing the orchestrator and running again re-attaches to the same jobs.
+ * with the node's cache key as job id, then waits for a worker to build it and brings its output into the
+ * workspace. Killing the orchestrator and running again re-attaches to the same jobs; `pipeline cancel` stops it
+ * (exit 130); a queue no live worker can serve is reported within seconds.
  */
 export function createRedisExecutor(options: RedisExecutorOptions): Executor {
   return {
     async execute(plan: Plan, execute: ExecuteOptions) {
-      const queues = new Map<QueueName, Queue<QueueJobData>>();
-      const events: QueueEvents[] = [];
+      const transport = await NodeTransport.open(execute.store, options.nodeStore, options.prefix);
+      const stop = new AbortController();
+      const abort = () => stop.abort();
+      execute.signal.addEventListener('abort', abort, { once: true });
+      const jobIds = plan.nodes.map((node) => jobIdFor(node.cacheKey, false));
+      const session = await openSweepSession(
+        options.connection,
+        options.prefix,
+        { file: plan.sweep, overrides: options.overrides },
+        jobIds,
+        () => {
+          options.warn(`${plan.sweep}: cancelled by pipeline cancel`);
+          abort();
+        },
+      );
       const waiters = new Map<string, Waiter>();
-      const owned: Redis[] = [];
-      for (const name of ['cpu', 'gpu'] as const) {
-        queues.set(name, new Queue<QueueJobData>(name, { connection: options.connection, prefix: options.prefix }));
-        // BullMQ leaves connections it was given open on close; this one is ours to quit.
-        const eventsConnection = options.connection.duplicate();
-        owned.push(eventsConnection);
-        const queueEvents = new QueueEvents(name, {
-          connection: eventsConnection,
-          prefix: options.prefix,
-        });
-        queueEvents.on('error', () => undefined);
-        const wake = ({ jobId }: { jobId: string }) => waiters.get(jobId)?.check();
-        queueEvents.on('completed', wake);
-        queueEvents.on('failed', wake);
-        queueEvents.on('removed', wake);
-        queueEvents.on('progress', ({ jobId, data }) => waiters.get(jobId)?.progress(data as StageProgress));
-        events.push(queueEvents);
-      }
-      // Running a sweep again is asking for it to run: lift the marks an earlier `pipeline cancel` left.
-      const marks = plan.nodes.map((node) => cancelledKey(options.prefix, jobIdFor(node.cacheKey, false)));
-      await options.connection.del(...marks);
-      try {
-        return await walkPlan(plan, execute, async (node) => {
-          const queue = queues.get(queueFor(node));
-          if (!queue) throw new PipelineError('STAGE_FAILED', `no queue for ${node.id}`);
-          if (await options.connection.exists(cancelledKey(options.prefix, jobIdFor(node.cacheKey, false)))) {
-            throw new PipelineError('CANCELLED', `${node.id}: cancelled`);
+      const pending: PendingJobs = new Map();
+      const { queues, close } = openQueues(options, waiters);
+      const watch = startWorkerWatch(pending, {
+        ...options,
+        ...(transport.ref.kind === 'shared' ? { workspaceId: transport.ref.workspaceId } : {}),
+        status: (node, message) => execute.events.nodeProgress?.(node, { message }),
+        giveUp: (queue, message) => {
+          for (const [jobId, job] of pending) {
+            if (job.queue === queue) waiters.get(jobId)?.fail(new PipelineError('WORKERS_UNAVAILABLE', message));
           }
-          const jobId = await enqueue(queue, plan, node, execute);
-          return waitForJob(queue, jobId, node, execute, waiters, options.pollMs ?? 1000);
-        });
+        },
+      });
+      const run: ExecuteOptions = { ...execute, signal: stop.signal };
+      const wait: WaitContext = {
+        transport,
+        waiters,
+        signal: stop.signal,
+        pollMs: options.pollMs ?? 1000,
+        cancelRequested: () => session.cancelRequested(),
+        onProgress: (node, update) => execute.events.nodeProgress?.(node, update),
+      };
+      try {
+        const ctx: QueueRun = { queues, pending, session, wait, transport, warn: (line) => options.warn(line) };
+        return await walkPlan(plan, run, (node) => runJob(plan, node, run, ctx));
       } finally {
-        await Promise.all([...events.map((e) => e.close()), ...[...queues.values()].map((q) => q.close())]);
-        await Promise.all(owned.map((connection) => connection.quit().catch(() => undefined)));
+        watch.stop();
+        execute.signal.removeEventListener('abort', abort);
+        await close();
+        await session.close().catch(() => undefined);
       }
     },
   };
 }
 
-/** Adds the node's job unless one with its id is already queued or running; a failed one is replaced. */
-async function enqueue(
-  queue: Queue<QueueJobData>,
-  plan: Plan,
-  node: PlanNode,
-  execute: ExecuteOptions,
-): Promise<string> {
-  const force = execute.force.has(node.id);
-  const jobId = jobIdFor(node.cacheKey, force);
-  const existing = await queue.getJob(jobId);
-  if (existing && (await existing.isFailed())) await existing.remove();
-  const data: QueueJobData = { task: nodeTask(plan, node, execute), workspace: execute.store.root, force };
-  await queue.add(node.id.replaceAll(':', '-'), data, {
-    jobId,
-    attempts: 3,
-    backoff: { type: 'exponential', delay: 2000 },
-    removeOnComplete: true,
-    removeOnFail: { age: 7 * 24 * 3600 },
-  });
-  return jobId;
+/** The two queues, and queue events that wake a node's waiter when its job completes, fails or reports progress. */
+function openQueues(options: RedisExecutorOptions, waiters: Map<string, Waiter>) {
+  const queues: Queues = new Map();
+  const events: QueueEvents[] = [];
+  const owned: Redis[] = [];
+  for (const name of QUEUE_NAMES) {
+    queues.set(
+      name,
+      new Queue<QueueJobData, QueueJobResult>(name, { connection: options.connection, prefix: options.prefix }),
+    );
+    // BullMQ leaves connections it was given open on close; this one is ours to quit.
+    const eventsConnection = options.connection.duplicate();
+    owned.push(eventsConnection);
+    const queueEvents = new QueueEvents(name, { connection: eventsConnection, prefix: options.prefix });
+    queueEvents.on('error', () => undefined);
+    const wake = ({ jobId }: { jobId: string }) => waiters.get(jobId)?.check();
+    queueEvents.on('completed', wake);
+    queueEvents.on('failed', wake);
+    queueEvents.on('removed', wake);
+    queueEvents.on('progress', ({ jobId, data }) => waiters.get(jobId)?.progress(data as StageProgress));
+    events.push(queueEvents);
+  }
+  const close = async () => {
+    await Promise.all([...events.map((e) => e.close()), ...[...queues.values()].map((q) => q.close())]);
+    await Promise.all(owned.map((connection) => connection.quit().catch(() => undefined)));
+  };
+  return { queues, close };
 }
 
-/** Resolves with the stored record once the job completes; rejects with the worker's error if it fails. */
-function waitForJob(
-  queue: Queue<QueueJobData>,
-  jobId: string,
-  node: PlanNode,
-  execute: ExecuteOptions,
-  waiters: Map<string, Waiter>,
-  pollMs: number,
-): Promise<NodeRecord> {
-  return new Promise((resolve, reject) => {
-    let checking = false;
-    const settle = (outcome: NodeRecord | PipelineError) => {
-      clearInterval(timer);
-      waiters.delete(jobId);
-      execute.signal.removeEventListener('abort', guardedCheck);
-      if (outcome instanceof PipelineError) reject(outcome);
-      else resolve(outcome);
-    };
-    const check = async () => {
-      const state = await queue.getJobState(jobId);
-      // Completed jobs are removed at once: the store is the record of what finished.
-      const record =
-        state === 'completed' || state === 'unknown' ? await execute.store.readRecord(node.cacheKey) : undefined;
-      if (record) return settle(record);
-      if (state === 'failed') return settle(decodeFailure((await queue.getJob(jobId))?.failedReason, node.id));
-      if (state === 'unknown')
-        return settle(new PipelineError('CANCELLED', `${node.id}: job was removed from the queue`));
-      if (execute.signal.aborted) settle(new PipelineError('CANCELLED', `${node.id}: detached; the job stays queued`));
-    };
-    const guardedCheck = () => {
-      if (checking) return;
-      checking = true;
-      check()
-        .catch(() => undefined) // Redis briefly away: the next poll tries again
-        .finally(() => (checking = false));
-    };
-    const timer = setInterval(guardedCheck, pollMs);
-    waiters.set(jobId, { check: guardedCheck, progress: (update) => execute.events.nodeProgress?.(node, update) });
-    execute.signal.addEventListener('abort', guardedCheck, { once: true });
-    guardedCheck();
-  });
+interface QueueRun {
+  queues: Queues;
+  pending: PendingJobs;
+  session: SweepSession;
+  wait: WaitContext;
+  transport: NodeTransport;
+  warn(line: string): void;
+}
+
+/**
+ * Queues one node and waits for it. A job that vanished from Redis without a result (Redis lost its data) is
+ * queued once more with a warning; a second loss fails the node.
+ */
+async function runJob(plan: Plan, node: PlanNode, run: ExecuteOptions, ctx: QueueRun): Promise<NodeRecord> {
+  const queueName = queueFor(node);
+  const queue = ctx.queues.get(queueName);
+  if (!queue) throw new PipelineError('STAGE_FAILED', `no queue for ${node.id}`);
+  const data = await ctx.transport.jobData(plan, node, run);
+  for (let lost = 0; ; lost++) {
+    // Asked here too, not only by the session's poll, so a cancelled run queues nothing more.
+    if (run.signal.aborted || (await ctx.session.cancelRequested())) {
+      throw new PipelineError('CANCELLED', `${node.id}: cancelled`);
+    }
+    const jobId = await enqueueJob(queue, data);
+    await ctx.session.addJob(jobId);
+    ctx.pending.set(jobId, { node, queue: queueName });
+    let end;
+    try {
+      end = await waitForJob(queue, jobId, node, data, ctx.wait);
+    } finally {
+      ctx.pending.delete(jobId);
+    }
+    if ('record' in end) return end.record;
+    if (lost > 0) throw new PipelineError('STAGE_FAILED', `${node.id}: ${end.gone}, twice; giving up on it`);
+    ctx.warn(`warning: ${node.id}: ${end.gone}; queued again`);
+  }
 }

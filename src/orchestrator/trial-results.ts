@@ -1,21 +1,6 @@
-import { describeTrial } from '../plan/expand-grid.js';
-import type { NodeRecord, WorkspaceStore } from '../store/workspace-store.js';
-import type { Plan } from '../types.js';
-import type { NodeOutcome } from './executor.js';
-
-export type TrialState = 'done' | 'failed' | 'cancelled' | 'skipped' | 'pending';
-
-/** One trial's standing: its grid values, state, merged stage metrics and objective. */
-export interface TrialRow {
-  id: string;
-  label: string;
-  params: Record<string, unknown>;
-  state: TrialState;
-  objective: number | undefined;
-  metrics: Record<string, number>;
-  error?: string;
-  best: boolean;
-}
+import { describeTrial } from '../util/describe-trial.js';
+import type { WorkspaceStore } from '../store/workspace-store.js';
+import type { NodeOutcome, NodeRecord, Plan, TrialRow, TrialState } from '../types.js';
 
 /** What is known of each node: this run's outcome, or its stored record from an earlier run. */
 export type NodeKnowledge = Map<string, NodeOutcome | { state: 'stored'; record: NodeRecord }>;

@@ -1,7 +1,6 @@
 import { messageOf, PipelineError } from '../errors.js';
-import type { NodeRecord } from '../store/workspace-store.js';
-import type { Plan, PlanNode } from '../types.js';
-import type { ExecuteOptions, NodeOutcome } from './executor.js';
+import type { NodeOutcome, NodeRecord, Plan, PlanNode } from '../types.js';
+import type { ExecuteOptions } from './executor.js';
 
 /** Runs one node to completion, returning its stored record. */
 export type RunNode = (node: PlanNode) => Promise<NodeRecord>;

@@ -14,12 +14,3 @@ export function expandGrid(sweep: Pick<SweepSpec, 'grid' | 'method' | 'samples' 
   const width = String(points.length).length;
   return points.map((params, index) => ({ id: `t${String(index + 1).padStart(Math.max(width, 2), '0')}`, params }));
 }
-
-/** A short human label for a trial: `lr=0.001 optimizer=adam batchSize=32`. */
-export function describeTrial(trial: Trial): string {
-  return Object.entries(trial.params)
-    .map(
-      ([key, value]) => `${key.split('.').pop() ?? key}=${typeof value === 'string' ? value : JSON.stringify(value)}`,
-    )
-    .join(' ');
-}

@@ -40,6 +40,16 @@ export async function connectRedis(url: string, timeoutMs = 5000): Promise<Redis
   return redis;
 }
 
+/** `redis://host:port` of a Redis URL, without its password: safe to print. */
+export function redisAddress(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.hostname}:${parsed.port || '6379'}`;
+  } catch {
+    return url;
+  }
+}
+
 /** A warning when Redis may evict queue keys under memory pressure (BullMQ needs `noeviction`), else undefined. */
 export async function checkEvictionPolicy(redis: Redis): Promise<string | undefined> {
   try {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { STAGES, STAGE_KINDS, isStageKind } from '../stages/catalog.js';
-import type { PipelineSpec, StageSpec } from '../types.js';
+import { STAGES, isStageKind } from '../stages/catalog.js';
+import { STAGE_KINDS, type PipelineSpec, type StageSpec } from '../types.js';
 import { checkPipelineRules } from './pipeline-rules.js';
 import { parseWith, readYamlSource, type YamlSource } from './yaml-source.js';
 

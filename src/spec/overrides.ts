@@ -1,7 +1,7 @@
 import { STAGES } from '../stages/catalog.js';
 import type { Override, PipelineSpec, StageSpec } from '../types.js';
 import { resolveDataPaths } from './load-pipeline.js';
-import { unwrap } from './yaml-source.js';
+import { objectShape } from './yaml-source.js';
 import { PipelineError } from '../errors.js';
 import { parse as parseYamlValue } from 'yaml';
 import path from 'node:path';
@@ -19,7 +19,7 @@ export function checkOverridePath(
   if (keys.length === 0) return `'${dotPath}' names a stage, not a parameter; write ${stageName}.<param>`;
   let schema: unknown = STAGES[stage.kind].params;
   for (const [index, key] of keys.entries()) {
-    const shape = (unwrap(schema) as { def?: { shape?: Record<string, unknown> } }).def?.shape;
+    const shape = objectShape(schema);
     if (!shape || !(key in shape)) {
       const known = shape ? Object.keys(shape).join(', ') : 'none';
       return `${stage.kind} stage '${stageName}' has no parameter '${keys.slice(0, index + 1).join('.')}' (known: ${known})`;

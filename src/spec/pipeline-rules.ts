@@ -34,15 +34,7 @@ const requiredInputs: PipelineRule = (stages) => {
   );
 };
 
-const implementedKinds: PipelineRule = (stages) =>
-  stages
-    .filter((stage) => !STAGES[stage.kind].implemented)
-    .map((stage) => ({
-      path: ['stages', stage.name],
-      message: `stage kind '${stage.kind}' is valid but not available in this version of pipeline`,
-    }));
-
-const RULES: readonly PipelineRule[] = [knownNeeds, requiredInputs, implementedKinds];
+const RULES: readonly PipelineRule[] = [knownNeeds, requiredInputs];
 
 /** Checks every rule and orders stages so each comes after its needs; throws the first violation. */
 export function checkPipelineRules(stages: StageSpec[], source: YamlSource): StageSpec[] {

@@ -98,13 +98,30 @@ function allowedKeys(schema: z.ZodType, path: readonly PropertyKey[]): string {
     const def = (
       current as { def?: { type?: string; shape?: Record<string, unknown>; valueType?: unknown; element?: unknown } }
     ).def;
-    if (def?.type === 'object') current = def.shape?.[String(key)];
+    if (def?.type === 'object' || def?.type === 'union') current = objectShape(current)?.[String(key)];
     else if (def?.type === 'record') current = def.valueType;
     else if (def?.type === 'array') current = def.element;
     else return '?';
   }
-  const shape = (unwrap(current) as { def?: { shape?: Record<string, unknown> } }).def?.shape;
+  const shape = objectShape(current);
   return shape ? Object.keys(shape).join(', ') : '?';
+}
+
+/**
+ * The fields of an object schema, or of every option of a union of objects (train's one option per model family:
+ * the fields any family accepts), wrappers stripped; undefined for other schemas.
+ */
+export function objectShape(schema: unknown): Record<string, unknown> | undefined {
+  const def = (unwrap(schema) as { def?: { type?: string; shape?: Record<string, unknown>; options?: unknown[] } }).def;
+  if (def?.type === 'object') return def.shape;
+  if (def?.type !== 'union' || !def.options) return undefined;
+  const merged: Record<string, unknown> = {};
+  for (const option of def.options) {
+    const shape = objectShape(option);
+    if (!shape) return undefined;
+    for (const [key, value] of Object.entries(shape)) if (!(key in merged)) merged[key] = value;
+  }
+  return merged;
 }
 
 /** Strips optional/default/nullable wrappers from a zod schema. */

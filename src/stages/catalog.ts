@@ -1,6 +1,11 @@
 import { z } from 'zod';
-import { MASK_VARIANTS } from '../ml/mask-geometry.js';
-import { MASK_PATTERNS, MASK_SHAPES } from '../ml/mask-style.js';
+import { STAGE_KINDS, type StageKind } from '../types.js';
+import type { AugmentOptions } from '../ml/data/augment.js';
+import { MASK_VARIANTS } from '../ml/masks/mask-geometry.js';
+import { MASK_PATTERNS, MASK_SHAPES } from '../ml/masks/mask-style.js';
+import { DEFAULT_MODEL, MODEL_CATALOG, MODEL_NAMES, type ModelName } from '../ml/models/model-catalog.js';
+import { OPTIMIZERS } from '../ml/train/optimizer-names.js';
+import { exactSchema, positiveInt } from '../util/schema.js';
 
 /**
  * What the planner knows about each stage kind without loading its implementation (and tfjs):
@@ -10,15 +15,15 @@ import { MASK_PATTERNS, MASK_SHAPES } from '../ml/mask-style.js';
 export interface StageInfo {
   kind: StageKind;
   version: string;
-  params: z.ZodObject;
+  /** Validates and fills in defaults: an object schema, or a union of them (train: one per model family). */
+  params: z.ZodType<Record<string, unknown>>;
   /** Upstream data it reads: each entry is satisfied by one `needs` of any of the listed kinds. */
   inputs: readonly (readonly StageKind[])[];
   resources: { gpu: number };
-  /** False for kinds the schema accepts but this build cannot run yet. */
-  implemented: boolean;
+  /** Whether the stage computes with tfjs: its process selects the backend before it starts. */
+  tensors: boolean;
 }
 
-const positiveInt = z.number().int('must be a positive integer').positive('must be a positive integer');
 const seed = z.number().int().nonnegative().default(42).describe('Random seed; same seed, same result.');
 
 export const IngestParamsSchema = z.strictObject({
@@ -87,29 +92,50 @@ export const SplitParamsSchema = z.strictObject({
   seed,
 });
 
-export const OPTIMIZERS = ['sgd', 'adam', 'rmsprop'] as const;
+export const AugmentSchema = exactSchema<AugmentOptions>()(
+  z.strictObject({
+    rotation: z.number().min(0).max(180).default(0).describe('Max rotation in degrees.'),
+    widthShift: z.number().min(0).lt(1).default(0).describe('Max horizontal shift, fraction of width.'),
+    heightShift: z.number().min(0).lt(1).default(0).describe('Max vertical shift, fraction of height.'),
+    shear: z.number().min(0).max(45).default(0).describe('Max shear in degrees.'),
+    zoom: z.number().min(0).lt(1).default(0).describe('Zoom range: scale drawn from [1-zoom, 1+zoom].'),
+    horizontalFlip: z.boolean().default(false).describe('Flip half of the images left-right.'),
+  }),
+);
 
-export const AugmentSchema = z.strictObject({
-  rotation: z.number().min(0).max(180).default(0).describe('Max rotation in degrees.'),
-  widthShift: z.number().min(0).lt(1).default(0).describe('Max horizontal shift, fraction of width.'),
-  heightShift: z.number().min(0).lt(1).default(0).describe('Max vertical shift, fraction of height.'),
-  shear: z.number().min(0).max(45).default(0).describe('Max shear in degrees.'),
-  zoom: z.number().min(0).lt(1).default(0).describe('Zoom range: scale drawn from [1-zoom, 1+zoom].'),
-  horizontalFlip: z.boolean().default(false).describe('Flip half of the images left-right.'),
-});
-
-export const TrainParamsSchema = z.strictObject({
-  model: z.enum(['basic-cnn']).default('basic-cnn').describe('Architecture.'),
-  filters: z.array(positiveInt).length(3).default([32, 64, 128]).describe('Filters of the three conv blocks.'),
-  denseUnits: positiveInt.default(128).describe('Units of the hidden dense layer.'),
-  dropout: z.number().min(0).lt(1).default(0.5).describe('Dropout rate before the output layer.'),
+/** The training loop's params, the same for every model family. */
+const TRAIN_LOOP = {
   optimizer: z.enum(OPTIMIZERS).default('adam').describe('sgd | adam | rmsprop.'),
   lr: z.number().gt(0, { message: 'must be > 0' }).default(1e-3).describe('Learning rate.'),
   batchSize: positiveInt.default(32).describe('Images per gradient step.'),
   epochs: positiveInt.default(10).describe('Passes over the training set.'),
   augment: AugmentSchema.optional().describe('Random training-time augmentation; none when absent.'),
   seed,
-});
+};
+
+/** `train` params for one model family: its name, its own config (ml/models/model-catalog.ts), the loop's params. */
+function familyParams<N extends ModelName>(name: N) {
+  const model = z.literal(name).describe(`Model family: ${MODEL_NAMES.join(' | ')}.`);
+  return z.strictObject({
+    model: name === DEFAULT_MODEL ? model.default(name) : model,
+    ...MODEL_CATALOG[name].config.shape,
+    ...TRAIN_LOOP,
+  });
+}
+
+type FamilyParamsSchema = { [N in ModelName]: ReturnType<typeof familyParams<N>> }[ModelName];
+
+/** One option per family, told apart by `model` (default: basic-cnn), so each family has exactly its own keys. */
+export const TrainParamsSchema = z.discriminatedUnion(
+  'model',
+  MODEL_NAMES.map((name) => familyParams(name)) as [FamilyParamsSchema, ...FamilyParamsSchema[]],
+  {
+    error: (issue) =>
+      issue.code === 'invalid_union'
+        ? `Invalid option: expected one of ${MODEL_NAMES.map((n) => `"${n}"`).join('|')}`
+        : undefined,
+  },
+);
 
 export const EvaluateParamsSchema = z.strictObject({
   threshold: z.number().gt(0).lt(1).default(0.5).describe('Decision threshold of a sigmoid (2-class) model.'),
@@ -125,26 +151,22 @@ export type IngestParams = z.infer<typeof IngestParamsSchema>;
 export type SynthesizeParams = z.infer<typeof SynthesizeParamsSchema>;
 export type SplitParams = z.infer<typeof SplitParamsSchema>;
 export type TrainParams = z.infer<typeof TrainParamsSchema>;
-export type AugmentParams = z.infer<typeof AugmentSchema>;
 export type EvaluateParams = z.infer<typeof EvaluateParamsSchema>;
 export type VisualizeParams = z.infer<typeof VisualizeParamsSchema>;
-
-export const STAGE_KINDS = ['ingest', 'synthesize', 'split', 'train', 'evaluate', 'visualize'] as const;
-export type StageKind = (typeof STAGE_KINDS)[number];
 
 const cpu = { gpu: 0 };
 const gpu = { gpu: 1 };
 
 /** The catalog: one entry per stage kind. */
 export const STAGES: Readonly<Record<StageKind, StageInfo>> = {
-  ingest: { kind: 'ingest', version: '1', params: IngestParamsSchema, inputs: [], resources: cpu, implemented: true },
+  ingest: { kind: 'ingest', version: '1', params: IngestParamsSchema, inputs: [], resources: cpu, tensors: false },
   synthesize: {
     kind: 'synthesize',
     version: '1',
     params: SynthesizeParamsSchema,
     inputs: [['ingest']],
     resources: cpu,
-    implemented: true,
+    tensors: true,
   },
   split: {
     kind: 'split',
@@ -152,7 +174,7 @@ export const STAGES: Readonly<Record<StageKind, StageInfo>> = {
     params: SplitParamsSchema,
     inputs: [['synthesize', 'ingest']],
     resources: cpu,
-    implemented: true,
+    tensors: false,
   },
   train: {
     kind: 'train',
@@ -160,7 +182,7 @@ export const STAGES: Readonly<Record<StageKind, StageInfo>> = {
     params: TrainParamsSchema,
     inputs: [['split']],
     resources: gpu,
-    implemented: true,
+    tensors: true,
   },
   evaluate: {
     kind: 'evaluate',
@@ -168,7 +190,7 @@ export const STAGES: Readonly<Record<StageKind, StageInfo>> = {
     params: EvaluateParamsSchema,
     inputs: [['train'], ['split']],
     resources: gpu,
-    implemented: true,
+    tensors: true,
   },
   visualize: {
     kind: 'visualize',
@@ -176,7 +198,7 @@ export const STAGES: Readonly<Record<StageKind, StageInfo>> = {
     params: VisualizeParamsSchema,
     inputs: [['train'], ['evaluate']],
     resources: cpu,
-    implemented: true,
+    tensors: false,
   },
 };
 

@@ -1,9 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { decide, predictImages } from '../ml/basic-cnn.js';
-import { classificationReport, formatClassificationReport } from '../ml/classification-report.js';
-import { readDataset } from '../ml/dataset-file.js';
-import { loadModel } from '../ml/model-io.js';
+import { formatClassificationReport } from '../ml/metrics/classification-report.js';
+import { readDataset } from '../ml/data/dataset-file.js';
+import { loadModel, readModelMeta } from '../ml/train/model-io.js';
+import { classifyImages, formatPredictionsCsv } from '../ml/train/predict.js';
 import type { EvaluateParams } from './catalog.js';
 import { inputDir } from './input-dir.js';
 import type { StageRun } from './stage-context.js';
@@ -15,28 +15,24 @@ import type { StageRun } from './stage-context.js';
 export const runEvaluate: StageRun<EvaluateParams> = async (ctx, params) => {
   const modelDir = path.join(inputDir(ctx, 'train'), 'model');
   const val = await readDataset(inputDir(ctx, 'split'), 'val');
+  const meta = await readModelMeta(modelDir);
   const model = await loadModel(modelDir);
-  const count = val.labels.length;
-  const probabilities = await predictImages(model, val.images, val.shape, count);
+  const { decisions, report } = await classifyImages(model, meta, val.images, {
+    threshold: params.threshold,
+    truth: val.labels,
+  });
   model.dispose();
-  const decisions = decide(probabilities, count, val.classes.length, params.threshold);
-  const report = classificationReport(
-    val.labels,
-    decisions.map((d) => d.label),
-    val.classes,
-  );
+  ctx.throwIfCancelled();
   const text = formatClassificationReport(report, params.digits);
   await writeFile(path.join(ctx.outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(path.join(ctx.outDir, 'report.txt'), text);
-  const rows = decisions.map((d, i) =>
-    [csvField(val.files[i] ?? ''), val.classes[val.labels[i] ?? 0], val.classes[d.label], d.confidence.toFixed(4)].join(
-      ',',
-    ),
-  );
-  await writeFile(
-    path.join(ctx.outDir, 'predictions.csv'),
-    ['file,truth,predicted,confidence', ...rows].join('\n') + '\n',
-  );
+  const rows = decisions.map((d, i) => ({
+    file: val.files[i] ?? '',
+    truth: val.classes[val.labels[i] ?? 0] ?? '',
+    predicted: val.classes[d.label] ?? '',
+    confidence: d.confidence,
+  }));
+  await writeFile(path.join(ctx.outDir, 'predictions.csv'), formatPredictionsCsv(rows));
   ctx.log(`\n${text}`);
   const metrics: Record<string, number> = {
     accuracy: report.accuracy,
@@ -52,8 +48,3 @@ export const runEvaluate: StageRun<EvaluateParams> = async (ctx, params) => {
   });
   return { metrics, summary: { classes: report.classes, confusion: report.confusion } };
 };
-
-/** Quotes a CSV field when it holds a comma, quote or newline. */
-export function csvField(value: string): string {
-  return /[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}

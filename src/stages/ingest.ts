@@ -1,9 +1,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
 import { NonRetryableStageError } from '../errors.js';
-import { writeDataset } from '../ml/dataset-file.js';
+import { writeDataset } from '../ml/data/dataset-file.js';
+import { decodeImage } from '../ml/image/decode-image.js';
+import { listFiles } from '../ml/image/list-files.js';
 import type { IngestParams } from './catalog.js';
 import type { StageRun } from './stage-context.js';
 
@@ -23,7 +24,7 @@ export const runIngest: StageRun<IngestParams> = async (ctx, params) => {
   const classes = [...new Set(classFolders.map(([, name]) => name))];
   const size = params.imageSize;
   const pixels = size * size * 3;
-  const chunks: Buffer[] = [];
+  const chunks: Uint8Array[] = [];
   const labels: number[] = [];
   const files: string[] = [];
   const skipped: Skipped[] = [];
@@ -33,16 +34,16 @@ export const runIngest: StageRun<IngestParams> = async (ctx, params) => {
     let found = await listFiles(path.join(params.dataDir, folder));
     if (params.maxPerClass !== undefined) found = found.slice(0, params.maxPerClass);
     for (let start = 0; start < found.length; start += DECODE_BATCH) {
-      if (ctx.signal.aborted) throw new Error('cancelled');
+      ctx.throwIfCancelled();
       const batch = found.slice(start, start + DECODE_BATCH);
-      const decoded = await Promise.all(batch.map((file) => decodeImage(file, size)));
+      const decoded = await Promise.all(batch.map((file) => decodeImage(file, { fill: size })));
       decoded.forEach((result, index) => {
         const relative = path.relative(params.dataDir, batch[index] ?? '');
         if (typeof result === 'string') {
           skipped.push({ file: relative, reason: result });
           return;
         }
-        chunks.push(result);
+        chunks.push(result.data);
         labels.push(classes.indexOf(className));
         files.push(relative);
         perClass[className] = (perClass[className] ?? 0) + 1;
@@ -90,44 +91,4 @@ async function listClassFolders(params: IngestParams): Promise<[string, string][
     }
     return [folder, name];
   });
-}
-
-/** Every file under `dir`, recursively (person sub-folders), sorted for a stable order; hidden files ignored. */
-export async function listFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries
-    .filter((entry) => entry.isFile() && !entry.name.startsWith('.'))
-    .map((entry) => path.join(entry.parentPath, entry.name))
-    .sort();
-}
-
-/** RGB pixels of `file` resized to size×size, or the reason it could not be read. */
-export async function decodeImage(file: string, size: number): Promise<Buffer | string> {
-  try {
-    const { data, info } = await sharp(file, { failOn: 'error' })
-      .rotate()
-      .flatten({ background: '#ffffff' })
-      .resize(size, size, { fit: 'fill' })
-      .toColourspace('srgb')
-      .removeAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels === 3) return data;
-    return expandToRgb(data, info.channels);
-  } catch (error) {
-    const message = (error as Error).message.split('\n')[0] ?? 'unreadable';
-    return message.includes('unsupported image format') ? 'not an image' : message;
-  }
-}
-
-function expandToRgb(data: Buffer, channels: number): Buffer {
-  const pixels = data.length / channels;
-  const rgb = Buffer.alloc(pixels * 3);
-  for (let i = 0; i < pixels; i++) {
-    const grey = data[i * channels] ?? 0;
-    rgb[i * 3] = grey;
-    rgb[i * 3 + 1] = grey;
-    rgb[i * 3 + 2] = grey;
-  }
-  return rgb;
 }

@@ -1,5 +1,5 @@
 import { PipelineError } from '../errors.js';
-import type { StageKind } from './catalog.js';
+import type { StageKind } from '../types.js';
 import type { StageContext } from './stage-context.js';
 
 /** The output folder of the first upstream stage of one of `kinds`; the pipeline rules guarantee one exists. */

@@ -1,4 +1,4 @@
-import type { StageKind } from './catalog.js';
+import type { StageKind } from '../types.js';
 import type { StageRun } from './stage-context.js';
 
 /**

@@ -1,16 +1,17 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { readDataset, subsetDataset, writeDataset } from '../ml/dataset-file.js';
+import { readDataset, subsetDataset, writeDataset } from '../ml/data/dataset-file.js';
 import { createRandom, shuffled } from '../util/random.js';
 import type { SplitParams } from './catalog.js';
 import { inputDir } from './input-dir.js';
 import type { StageRun } from './stage-context.js';
+import { sourceFileOf } from './synthesis-plan.js';
 
 /** Stratified, seeded train/validation split: each class keeps its share in both parts. */
 export const runSplit: StageRun<SplitParams> = async (ctx, params) => {
   const dataset = await readDataset(inputDir(ctx, 'synthesize', 'ingest'));
-  // A synthesized copy (`<source>#<variant>-<n>`) goes wherever its source goes, so no face is in both parts.
-  const groups = dataset.files.map((file) => file.split('#')[0] ?? file);
+  // A synthesized copy goes wherever its source goes, so no face is in both parts.
+  const groups = dataset.files.map(sourceFileOf);
   const { train, val } = stratifiedSplit(
     dataset.labels,
     dataset.classes.length,
@@ -18,6 +19,7 @@ export const runSplit: StageRun<SplitParams> = async (ctx, params) => {
     params.seed,
     groups,
   );
+  ctx.throwIfCancelled();
   await writeDataset(ctx.outDir, subsetDataset(dataset, train), 'train');
   await writeDataset(ctx.outDir, subsetDataset(dataset, val), 'val');
   const counts = (indices: number[]) =>

@@ -1,5 +1,5 @@
-import type { StageKind } from './catalog.js';
-import type { StageProgress, StageResult } from '../types.js';
+import { PipelineError } from '../errors.js';
+import type { StageKind, StageProgress, StageResult } from '../types.js';
 
 /** What a stage gets to do its work; it never knows how it was scheduled. */
 export interface StageContext {
@@ -13,11 +13,20 @@ export interface StageContext {
   log(message: string): void;
   /** Structured progress (epoch, metrics) for live displays and trackers. */
   progress(update: StageProgress): void;
-  /** Aborted when the run is cancelled; long loops check it between batches. */
+  /** Aborted when the run is cancelled. */
   signal: AbortSignal;
+  /** Throws a CANCELLED error once the run is cancelled; stages call it between batches and before writing. */
+  throwIfCancelled(): void;
   /** Name of the tfjs backend in use, for stages that record it. */
   backend: string;
 }
 
 /** A stage implementation: validated params in, files in `ctx.outDir` and a result out. */
 export type StageRun<P> = (ctx: StageContext, params: P) => Promise<StageResult>;
+
+/** A {@link StageContext.throwIfCancelled} for `signal`: the error says which stage (`what`) stopped. */
+export function cancellationCheck(signal: AbortSignal, what: string): () => void {
+  return () => {
+    if (signal.aborted) throw new PipelineError('CANCELLED', `${what} cancelled`);
+  };
+}

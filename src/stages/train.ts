@@ -2,12 +2,14 @@ import { existsSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { augmentBatch, isAugmenting } from '../ml/augment.js';
-import { buildBasicCnn, imagesArray, imagesTensor, labelsTensor } from '../ml/basic-cnn.js';
-import { readDataset, type Dataset } from '../ml/dataset-file.js';
-import { loadModel, saveModel } from '../ml/model-io.js';
+import { augmentBatch, isAugmenting } from '../ml/data/augment.js';
+import { readDataset, type Dataset } from '../ml/data/dataset-file.js';
+import { MODEL_CATALOG } from '../ml/models/model-catalog.js';
+import { buildModel } from '../ml/models/registry.js';
+import { loadModel, saveModel, writeModelMeta } from '../ml/train/model-io.js';
+import { compileClassifier } from '../ml/train/optimizer.js';
+import { imagesArray, imagesTensor, labelsTensor } from '../ml/train/tensors.js';
 import { createRandom, shuffled } from '../util/random.js';
-import { PipelineError } from '../errors.js';
 import type { TrainParams } from './catalog.js';
 import { inputDir } from './input-dir.js';
 import type { StageContext, StageRun } from './stage-context.js';
@@ -21,19 +23,25 @@ export interface EpochMetrics {
   val_accuracy: number;
 }
 
-/** Trains the basic CNN on the split's train part, validating on its val part after every epoch. */
+/**
+ * Trains a model of the family `params.model` (ml/models) on the split's train part, validating on its val part after
+ * every epoch; the model folder records the family beside the weights.
+ */
 export const runTrain: StageRun<TrainParams> = async (ctx, params) => {
   const splitDir = inputDir(ctx, 'split');
   const train = await readDataset(splitDir, 'train');
   const val = await readDataset(splitDir, 'val');
   // tfjs draws dropout masks and unseeded initial weights from Math.random; seeding it makes a trial reproducible.
   Math.random = createRandom(params.seed);
-  const model = buildBasicCnn(params, train.shape, train.classes.length);
+  const classCount = train.classes.length;
+  const model = await buildModel(params.model, params, { shape: train.shape, classCount });
+  compileClassifier(model, params, classCount);
   const history = await resumeFromCheckpoint(ctx, model);
   const valX = imagesTensor(
     val.images,
     val.shape,
     val.labels.map((_, i) => i),
+    MODEL_CATALOG[params.model].preprocess,
   );
   const valY = labelsTensor(val.labels, val.classes.length);
   ctx.log(
@@ -61,10 +69,11 @@ export const runTrain: StageRun<TrainParams> = async (ctx, params) => {
     valY.dispose();
   }
   await saveModel(model, path.join(ctx.outDir, 'model'));
-  await writeFile(
-    path.join(ctx.outDir, 'model', 'classes.json'),
-    JSON.stringify({ classes: train.classes, shape: train.shape }),
-  );
+  await writeModelMeta(path.join(ctx.outDir, 'model'), {
+    classes: train.classes,
+    shape: train.shape,
+    model: params.model,
+  });
   await writeFile(path.join(ctx.outDir, 'history.json'), `${JSON.stringify(history, null, 1)}\n`);
   const last = history.at(-1) ?? { loss: NaN, accuracy: NaN, val_loss: NaN, val_accuracy: NaN };
   const best = Math.max(...history.map((row) => row.val_accuracy));
@@ -118,9 +127,9 @@ async function trainEpoch(
   let lossSum = 0;
   let accuracySum = 0;
   for (let start = 0; start < order.length; start += params.batchSize) {
-    if (ctx.signal.aborted) throw new PipelineError('CANCELLED', 'training cancelled');
+    ctx.throwIfCancelled();
     const indices = order.slice(start, start + params.batchSize);
-    const pixels = imagesArray(data.images, data.shape, indices);
+    const pixels = imagesArray(data.images, data.shape, indices, MODEL_CATALOG[params.model].preprocess);
     if (isAugmenting(params.augment)) augmentBatch(pixels, [indices.length, ...data.shape], params.augment, random);
     const xs = tf.tensor4d(pixels, [indices.length, ...data.shape]);
     const ys = labelsTensor(

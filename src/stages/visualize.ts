@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { ClassificationReport } from '../ml/classification-report.js';
+import type { ClassificationReport } from '../ml/metrics/classification-report.js';
 import { confusionChart, lineChart } from '../render/svg-charts.js';
 import type { VisualizeParams } from './catalog.js';
 import { inputDir } from './input-dir.js';
@@ -34,6 +34,7 @@ export const runVisualize: StageRun<VisualizeParams> = async (ctx, params) => {
     'confusion.png': confusionChart(report.confusion, report.classes, 'Confusion matrix (validation)'),
   };
   for (const [name, svgText] of Object.entries(charts)) {
+    ctx.throwIfCancelled();
     await sharp(Buffer.from(svgText)).png().toFile(path.join(ctx.outDir, name));
   }
   ctx.log(`wrote ${Object.keys(charts).join(', ')}`);

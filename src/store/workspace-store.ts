@@ -3,21 +3,17 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PipelineError } from '../errors.js';
-import type { StageResult } from '../types.js';
-
-/** What the store keeps beside a node's files, written last so its presence means "complete". */
-export interface NodeRecord extends StageResult {
-  cacheKey: string;
-  stage: string;
-  kind: string;
-  params: Record<string, unknown>;
-  startedAt: string;
-  finishedAt: string;
-  durationMs: number;
-  backend?: string;
-}
+import type { NodeRecord } from '../types.js';
 
 const RECORD = 'result.json';
+
+/** Where a workspace keeps its tracking: the run journal, and one state file per MLflow server it was sent to. */
+export interface TrackingPaths {
+  /** `tracking/journal.jsonl`: every tracked event, one JSON record per line. */
+  journal: string;
+  /** `tracking/sinks/`: per server, which journal runs became which MLflow runs and how far it got. */
+  sinksDir: string;
+}
 
 /**
  * The workspace: content-addressed node outputs under `nodes/<cacheKey>/`. A node is built in `tmp/` and renamed
@@ -84,6 +80,12 @@ export class WorkspaceStore {
   /** Removes a node's checkpoints once its output is committed. */
   async dropCheckpoint(cacheKey: string): Promise<void> {
     await rm(this.checkpointDir(cacheKey), { recursive: true, force: true });
+  }
+
+  /** The tracking journal and the sink states of this workspace. */
+  trackingPaths(): TrackingPaths {
+    const dir = path.join(this.root, 'tracking');
+    return { journal: path.join(dir, 'journal.jsonl'), sinksDir: path.join(dir, 'sinks') };
   }
 
   /** Path of a per-sweep state file. */

@@ -1,109 +1,51 @@
+import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { PipelineError } from '../errors.js';
-
-/** A tag value, or a reference to another journaled run whose MLflow id is known only once it is synced. */
-export type TagValue = string | { ref: string };
-
-/** A metric value as JSON can carry it: non-finite numbers spelled the way MLflow's REST API accepts them. */
-export type MetricValue = number | 'NaN' | 'Infinity' | '-Infinity';
-
-/** One point of a metric series. `timestamp` is fixed when journaled, so a re-send is an identical point. */
-export interface MetricPoint {
-  key: string;
-  value: MetricValue;
-  step: number;
-  timestamp: number;
-}
-
-/** Opens a run: a sweep's parent run, or a trial's run (with `parent`). `id` is the journal's own run id. */
-export interface RunRecord {
-  t: 'run';
-  id: string;
-  experiment: string;
-  name: string;
-  parent?: string;
-  tags: Record<string, TagValue>;
-  time: number;
-}
-
-/** Params, metrics and tags of one run; `node` names the cache key whose outputs they describe, if any. */
-export interface LogRecord {
-  t: 'log';
-  id: string;
-  node?: string;
-  params?: Record<string, string>;
-  metrics?: MetricPoint[];
-  tags?: Record<string, TagValue>;
-}
-
-/** Files of a node output folder to store as the run's artifacts under `prefix/`. */
-export interface FilesRecord {
-  t: 'files';
-  id: string;
-  node: string;
-  root: string;
-  files: string[];
-  prefix: string;
-}
-
-/** Closes (or re-closes) a run with an MLflow status. */
-export interface EndRecord {
-  t: 'end';
-  id: string;
-  status: 'FINISHED' | 'FAILED' | 'KILLED';
-  time: number;
-}
-
-/** Everything the tracker journals; each is one JSON line. */
-export type JournalRecord = RunRecord | LogRecord | FilesRecord | EndRecord;
-
-/** What reading a journal found: the complete records, and how many bytes of a torn last line were dropped. */
-export interface JournalContents {
-  records: JournalRecord[];
-  droppedBytes: number;
-}
-
-/** Where a workspace keeps its tracking journal. */
-export function journalPath(workspaceRoot: string): string {
-  return path.join(workspaceRoot, 'tracking', 'journal.jsonl');
-}
+import { foldJournal, type JournalContents, type JournalRecord, type RunView } from './journal-records.js';
 
 /**
- * Reads every complete record. A crash while appending can leave a last line without its newline; that line is
- * dropped (and reported in `droppedBytes`). A broken line before the end is not a crash artifact, so it is an error.
+ * A workspace's tracking journal: an append-only file of JSON records, the source of truth every MLflow server is
+ * fed from. Appends are fsync'd batches, so concurrent writers never interleave inside a line; a crash while
+ * appending can leave a torn last line, which reading drops and the first append cuts.
  */
-export function readJournal(file: string): JournalContents {
-  if (!existsSync(file)) return { records: [], droppedBytes: 0 };
-  const text = readFileSync(file, 'utf8');
-  const end = text.lastIndexOf('\n') + 1;
-  const lines = text.slice(0, end).split('\n');
-  lines.pop();
-  const records = lines.map((line, index) => parseLine(file, line, index + 1));
-  return { records, droppedBytes: Buffer.byteLength(text.slice(end)) };
-}
-
-function parseLine(file: string, line: string, lineNumber: number): JournalRecord {
-  try {
-    const record = JSON.parse(line) as JournalRecord;
-    if (typeof record.t === 'string' && typeof record.id === 'string') return record;
-  } catch {
-    // reported below
-  }
-  throw new PipelineError(
-    'STORE_INVALID',
-    `${file}:${lineNumber}: not a tracking record; the journal was edited or damaged (move it aside to start afresh)`,
-  );
-}
-
-/**
- * Appends records as JSON lines, each batch in one write so concurrent writers never interleave inside a line.
- * Before the first append it cuts a torn last line left by a crash, so new records never join it.
- */
-export class JournalWriter {
+export class Journal {
   private repaired = false;
 
   constructor(readonly file: string) {}
+
+  /**
+   * Every complete record. A torn last line is dropped (and reported in `droppedBytes`); a broken line before the
+   * end is not a crash artifact, so it is an error.
+   */
+  read(): JournalContents {
+    if (!existsSync(this.file)) return { records: [], droppedBytes: 0 };
+    const text = readFileSync(this.file, 'utf8');
+    const end = text.lastIndexOf('\n') + 1;
+    const lines = text.slice(0, end).split('\n');
+    lines.pop();
+    const records = lines.map((line, index) => parseLine(this.file, line, index + 1));
+    return { records, droppedBytes: Buffer.byteLength(text.slice(end)) };
+  }
+
+  /** The journaled runs, folded from every record. */
+  fold(): Map<string, RunView> {
+    return foldJournal(this.read().records);
+  }
+
+  /**
+   * The workspace's identity, part of every run id, so a fresh workspace never continues another's runs. A new
+   * journal gets a random one as its first record; a journal written before identities existed has none
+   * (undefined), and its runs keep the ids they had.
+   */
+  identity(): string | undefined {
+    const find = (records: JournalRecord[]) => records.find((record) => record.t === 'workspace')?.id;
+    const { records } = this.read();
+    if (records.length > 0) return find(records);
+    this.append([{ t: 'workspace', id: randomUUID(), time: Date.now() }]);
+    // Two processes opening an empty journal at once both append one; the first in the file is the identity.
+    return find(this.read().records);
+  }
 
   /** Appends and flushes to disk: a record is journaled before anything is sent. */
   append(records: readonly JournalRecord[]): void {
@@ -119,6 +61,7 @@ export class JournalWriter {
     }
   }
 
+  // Cut a torn last line left by a crash, so new records never join it.
   private repair(): void {
     this.repaired = true;
     if (!existsSync(this.file)) return;
@@ -128,10 +71,15 @@ export class JournalWriter {
   }
 }
 
-/** A number as the journal and MLflow carry it (JSON has no NaN or Infinity). */
-export function toMetricValue(value: number): MetricValue {
-  if (Number.isNaN(value)) return 'NaN';
-  if (value === Infinity) return 'Infinity';
-  if (value === -Infinity) return '-Infinity';
-  return value;
+function parseLine(file: string, line: string, lineNumber: number): JournalRecord {
+  try {
+    const record = JSON.parse(line) as JournalRecord;
+    if (typeof record.t === 'string' && typeof record.id === 'string') return record;
+  } catch {
+    // reported below
+  }
+  throw new PipelineError(
+    'STORE_INVALID',
+    `${file}:${lineNumber}: not a tracking record; the journal was edited or damaged (move it aside to start afresh)`,
+  );
 }

@@ -1,9 +1,13 @@
-import { chunkBatch, type Batch } from './chunk-batch.js';
-import type { MetricPoint } from './journal.js';
-import { MlflowError, normalizeTrackingUri, sendRequest, type MlflowRequestOptions } from './mlflow-request.js';
+import type { MetricPoint } from './journal-records.js';
+import { chunkBatch, type Batch } from './log-batch.js';
+import { MlflowArtifacts } from './mlflow-artifacts.js';
+import { LoggedModels } from './mlflow-models.js';
+import { ModelRegistry } from './mlflow-registry.js';
+import { findOrCreate, MlflowError, MlflowTransport, type MlflowRequestOptions } from './mlflow-request.js';
+
+export type { Batch } from './log-batch.js';
 
 const API = '/api/2.0/mlflow';
-const ARTIFACTS = '/api/2.0/mlflow-artifacts/artifacts';
 
 /** A run as MLflow describes it (the fields this tool reads). */
 export interface MlflowRun {
@@ -17,6 +21,8 @@ export interface MlflowRun {
   tags: Record<string, string>;
   /** Latest value of each metric. */
   metrics: Record<string, number>;
+  /** Ids of the logged models linked to the run as its outputs. */
+  modelOutputs: string[];
 }
 
 /** What `runs/create` needs. */
@@ -24,7 +30,15 @@ export interface CreateRunOptions {
   experimentId: string;
   name: string;
   startTime: number;
+  /** The run's `user_id` (MLflow's own clients set it to the `mlflow.user` tag). */
+  userId?: string;
   tags: Record<string, string>;
+}
+
+/** One `runs/log-inputs` data set, with MLflow's field names (schema, profile and source are JSON text). */
+export interface DatasetInputJson {
+  dataset: { name: string; digest: string; source_type: string; source: string; schema: string; profile: string };
+  tags: { key: string; value: string }[];
 }
 
 interface RunJson {
@@ -34,19 +48,27 @@ interface RunJson {
     tags?: { key: string; value: string }[];
     metrics?: { key: string; value: number }[];
   };
+  outputs?: { model_outputs?: { model_id: string }[] };
 }
 
 /**
- * A small typed client for MLflow's REST API (the npm `mlflow` package is abandoned). Every call names its run by
- * id, so any number of workers can log at once; there is no "active run".
+ * A small typed client for MLflow's REST API (the npm `mlflow` package is abandoned): experiments and runs here,
+ * files in `artifacts`, MLflow 3 logged models in `models`, the Model Registry in `registry`. Every call names its
+ * run by id, so any number of workers can log at once; there is no "active run".
  */
 export class MlflowClient {
   readonly uri: string;
-  private readonly options: MlflowRequestOptions;
+  readonly artifacts: MlflowArtifacts;
+  readonly models: LoggedModels;
+  readonly registry: ModelRegistry;
+  private readonly http: MlflowTransport;
 
   constructor(options: MlflowRequestOptions) {
-    this.uri = normalizeTrackingUri(options.uri);
-    this.options = { ...options, uri: this.uri };
+    this.http = new MlflowTransport(options);
+    this.uri = this.http.uri;
+    this.artifacts = new MlflowArtifacts(this.http);
+    this.models = new LoggedModels(this.http);
+    this.registry = new ModelRegistry(this.http);
   }
 
   /** The experiment's id, creating it if needed; a create that loses a race to another worker is not an error. */
@@ -73,7 +95,7 @@ export class MlflowClient {
       };
       if (answer.experiment.lifecycle_stage === 'deleted') {
         throw new MlflowError(
-          'rejected',
+          'TRACKING_REJECTED',
           `MLflow experiment '${name}' at ${this.uri} is deleted: restore it (mlflow experiments restore) or pick another --experiment`,
         );
       }
@@ -84,20 +106,43 @@ export class MlflowClient {
     }
   }
 
-  /** Creates a run (RUNNING) with its tags. */
+  /**
+   * The run tagged `tagKey = tagValue` in the experiment, creating it (RUNNING) if there is none. `runs/create` is
+   * not idempotent, so a create whose answer is lost is looked up again before it is repeated.
+   */
+  async ensureRun(
+    options: CreateRunOptions,
+    tagKey: string,
+    tagValue: string,
+  ): Promise<{ value: MlflowRun; created: boolean }> {
+    const filter = `tags.\`${tagKey}\` = '${tagValue.replace(/'/g, "\\'")}'`;
+    return findOrCreate(
+      this.http,
+      async () => (await this.searchRuns([options.experimentId], filter))[0],
+      () => this.createRun({ ...options, tags: { ...options.tags, [tagKey]: tagValue } }),
+    );
+  }
+
+  /** Creates a run once, with its tags (no blind retries: see {@link ensureRun}). */
   async createRun(options: CreateRunOptions): Promise<MlflowRun> {
-    const answer = (await this.post('runs/create', {
-      experiment_id: options.experimentId,
-      run_name: options.name,
-      start_time: options.startTime,
-      tags: Object.entries(options.tags).map(([key, value]) => ({ key, value })),
-    })) as { run: RunJson };
+    const answer = (await this.http.request(
+      'POST',
+      `${API}/runs/create`,
+      {
+        experiment_id: options.experimentId,
+        run_name: options.name,
+        start_time: options.startTime,
+        ...(options.userId ? { user_id: options.userId } : {}),
+        tags: Object.entries(options.tags).map(([key, value]) => ({ key, value })),
+      },
+      { retries: 0 },
+    )) as { run: RunJson };
     return toRun(answer.run);
   }
 
-  /** Sets a run's status and end time. */
-  async updateRun(runId: string, status: string, endTime: number): Promise<void> {
-    await this.post('runs/update', { run_id: runId, status, end_time: endTime });
+  /** Sets a run's status, and its end time when given. */
+  async updateRun(runId: string, status: string, endTime?: number): Promise<void> {
+    await this.post('runs/update', { run_id: runId, status, ...(endTime === undefined ? {} : { end_time: endTime }) });
   }
 
   /** Logs params, metrics and tags, split into as many requests as MLflow's limits need. */
@@ -105,9 +150,33 @@ export class MlflowClient {
     for (const chunk of chunkBatch(batch)) await this.post('runs/log-batch', { run_id: runId, ...chunk });
   }
 
+  /** Records the data sets a run read (MLflow keeps each run–data set–context link once). */
+  async logInputs(runId: string, datasets: DatasetInputJson[]): Promise<void> {
+    await this.post('runs/log-inputs', { run_id: runId, datasets });
+  }
+
+  /** Links logged models to the run that produced them, at a step; a link the run has already is kept as it is. */
+  async logOutputs(runId: string, models: { modelId: string; step: number }[]): Promise<void> {
+    // MLflow refuses a second identical link (a SQL uniqueness error), so a re-sent record asks first.
+    const linked = new Set((await this.getRun(runId)).modelOutputs);
+    const entries = models
+      .filter((model) => !linked.has(model.modelId))
+      .map((model) => ({ model_id: model.modelId, step: model.step }));
+    if (entries.length > 0) await this.post('runs/outputs', { run_id: runId, models: entries });
+  }
+
   /** Sets one tag (tags may be overwritten; params may not). */
   async setTag(runId: string, key: string, value: string): Promise<void> {
     await this.post('runs/set-tag', { run_id: runId, key, value });
+  }
+
+  /** Removes a tag; one that is not there is fine. */
+  async deleteTag(runId: string, key: string): Promise<void> {
+    try {
+      await this.post('runs/delete-tag', { run_id: runId, key });
+    } catch (error) {
+      if (!(error instanceof MlflowError) || error.errorCode !== 'RESOURCE_DOES_NOT_EXIST') throw error;
+    }
   }
 
   /** One run by id. */
@@ -154,18 +223,6 @@ export class MlflowClient {
     return points;
   }
 
-  /** Uploads one file through the server's artifact proxy to `<artifactPath>` of the run. */
-  async uploadArtifact(artifactUri: string, artifactPath: string, data: Buffer): Promise<void> {
-    const route = `${ARTIFACTS}/${this.proxyPath(artifactUri)}/${encodePath(artifactPath)}`;
-    await sendRequest({ ...this.options, timeoutMs: this.options.timeoutMs ?? 300_000 }, 'PUT', route, data);
-  }
-
-  /** Downloads one artifact of a run through the proxy. */
-  async downloadArtifact(artifactUri: string, artifactPath: string): Promise<Buffer> {
-    const route = `${ARTIFACTS}/${this.proxyPath(artifactUri)}/${encodePath(artifactPath)}`;
-    return (await sendRequest(this.options, 'GET', route, undefined, true)) as Buffer;
-  }
-
   /** The files and folders directly under `path` in a run's artifacts. */
   async listArtifacts(runId: string, path = ''): Promise<{ path: string; isDir: boolean; size?: number }[]> {
     const answer = (await this.get(`artifacts/list?${new URLSearchParams({ run_id: runId, path }).toString()}`)) as {
@@ -178,33 +235,13 @@ export class MlflowClient {
     }));
   }
 
-  /**
-   * The proxy route of a run's artifact root: `mlflow-artifacts:/1/<run>/artifacts` (or with a host) becomes
-   * `1/<run>/artifacts`. Any other scheme means the server hands artifact storage to its clients, which this
-   * client cannot write to.
-   */
-  proxyPath(artifactUri: string): string {
-    const match = /^mlflow-artifacts:(?:\/\/[^/]*)?\/?(.*)$/.exec(artifactUri);
-    if (!match?.[1]) {
-      throw new MlflowError(
-        'rejected',
-        `MLflow at ${this.uri} does not proxy artifacts (the run's artifact location is ${artifactUri}): start it with --serve-artifacts (the default since MLflow 2), or use an experiment created with it`,
-      );
-    }
-    return match[1].replace(/\/+$/, '');
-  }
-
   private get(route: string): Promise<unknown> {
-    return sendRequest(this.options, 'GET', `${API}/${route}`);
+    return this.http.request('GET', `${API}/${route}`);
   }
 
   private post(route: string, body: unknown): Promise<unknown> {
-    return sendRequest(this.options, 'POST', `${API}/${route}`, body);
+    return this.http.request('POST', `${API}/${route}`, body);
   }
-}
-
-function encodePath(artifactPath: string): string {
-  return artifactPath.split('/').map(encodeURIComponent).join('/');
 }
 
 function toRun(json: RunJson): MlflowRun {
@@ -221,5 +258,6 @@ function toRun(json: RunJson): MlflowRun {
     params: pairs(json.data?.params),
     tags,
     metrics: Object.fromEntries((json.data?.metrics ?? []).map(({ key, value }) => [key, Number(value)])),
+    modelOutputs: (json.outputs?.model_outputs ?? []).map((output) => output.model_id),
   };
 }

@@ -1,12 +1,14 @@
-import type { BackendChoice } from '../ml/backend.js';
-import type { StageKind } from '../stages/catalog.js';
-import type { NodeRecord, WorkspaceStore } from '../store/workspace-store.js';
-import type { StageProgress } from '../types.js';
+import type { BackendChoice } from '../ml/backend-names.js';
+import type { WorkspaceStore } from '../store/workspace-store.js';
+import type { NodeRecord } from '../types.js';
+import type { StageKind, StageProgress } from '../types.js';
 import { runInChild } from './run-in-child.js';
 
 /** A node to build, as plain data: what an executor hands to whoever runs it (a local pool or a queue worker). */
 export interface NodeTask {
   nodeId: string;
+  /** The grid values of the node's trial (`lr=0.01 optimizer=adam`), for error messages; absent on shared nodes. */
+  trialLabel?: string;
   stage: string;
   kind: StageKind;
   cacheKey: string;
@@ -21,6 +23,8 @@ export interface BuildHooks {
   onProgress(update: StageProgress): void;
   signal: AbortSignal;
   env?: Record<string, string>;
+  /** Working folder of the stage process (default: this process's). */
+  cwd?: string;
 }
 
 /**
@@ -34,6 +38,7 @@ export async function buildNode(store: WorkspaceStore, task: NodeTask, hooks: Bu
     const { result, backend } = await runInChild(
       {
         nodeId: task.nodeId,
+        ...(task.trialLabel === undefined ? {} : { trialLabel: task.trialLabel }),
         kind: task.kind,
         params: task.params,
         inputs: task.inputs,

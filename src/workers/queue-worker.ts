@@ -1,17 +1,14 @@
 import os from 'node:os';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { messageOf, PipelineError } from '../errors.js';
-import {
-  cancelChannel,
-  cancelledKey,
-  encodeFailure,
-  NON_RETRYABLE,
-  type QueueJobData,
-  type QueueName,
-} from '../queue/queue-protocol.js';
-import { WorkspaceStore, type NodeRecord } from '../store/workspace-store.js';
-import { buildNode } from './build-node.js';
+import { cancelChannel } from '../queue/queue-keys.js';
+import { QUEUE_PROTOCOL, type QueueJobData, type QueueJobResult, type QueueName } from '../queue/queue-protocol.js';
+import { startHeartbeat, type Heartbeat, type WorkerInfo } from '../queue/worker-registry.js';
+import { STAGES } from '../stages/catalog.js';
+import { readWorkspaceId } from '../store/workspace-id.js';
+import { WorkspaceStore } from '../store/workspace-store.js';
+import { processQueueJob, type ActiveJob } from './queue-job.js';
+import { remoteStoreFor } from './job-workspace.js';
 
 export interface QueueWorkerOptions {
   connection: Redis;
@@ -22,6 +19,10 @@ export interface QueueWorkerOptions {
   concurrency: number;
   /** How long a job's lock lasts without renewal; a killed worker's job is retried after about this long. */
   lockMs: number;
+  /** This worker's workspace: the run's shared folder, or a private one when nodes travel through a node store. */
+  workspace: string;
+  /** `--node-store`: where this worker reaches the node store, instead of the address a job names. */
+  nodeStore?: string;
   log(line: string): void;
   /** Also print each stage's own log lines. */
   verbose?: boolean;
@@ -35,30 +36,48 @@ export interface QueueWorker {
 /**
  * Serves the queues: GPU devices each take one job at a time from the `gpu` queue with the device pinned for the
  * stage process; a CPU worker takes up to `concurrency` jobs from either queue. Stages run in child processes,
- * so a crash fails one attempt, not the worker.
+ * so a crash fails one attempt, not the worker. A heartbeat tells orchestrators which queues are served, by whom,
+ * with which stage versions, and what each worker is running.
  */
 export async function startQueueWorker(options: QueueWorkerOptions): Promise<QueueWorker> {
-  const running = new Map<string, AbortController>();
+  const store = new WorkspaceStore(options.workspace);
+  const running = new Map<string, ActiveJob>();
+  const refused = new Set<string>();
   const subscriber = options.connection.duplicate();
   subscriber.on('error', () => undefined);
   await subscriber.subscribe(cancelChannel(options.prefix));
-  subscriber.on('message', (_channel: string, jobId: string) => running.get(jobId)?.abort());
+  subscriber.on('message', (_channel: string, jobId: string) => running.get(jobId)?.controller.abort());
 
-  const workers: Worker<QueueJobData, NodeRecord>[] = [];
+  const workers: Worker<QueueJobData, QueueJobResult>[] = [];
+  // Started once the worker can describe itself; jobs starting and ending announce themselves through it at once.
+  const announce: { heartbeat?: Heartbeat } = {};
   // BullMQ leaves connections it was given open on close; these are ours to quit.
   const connections: Redis[] = [subscriber];
   const add = (queue: QueueName, concurrency: number, env: Record<string, string>) => {
     const connection = options.connection.duplicate();
     connections.push(connection);
-    const worker = new Worker<QueueJobData, NodeRecord>(queue, (job) => processJob(job, env, running, options), {
-      connection,
-      prefix: options.prefix,
-      concurrency,
-      lockDuration: options.lockMs,
-      stalledInterval: Math.max(1000, Math.floor(options.lockMs / 2)),
-      maxStalledCount: 2,
-    });
+    const runningChanged = () => announce.heartbeat?.beatNow();
+    const context = { ...options, store, env, queue, running, refused, runningChanged };
+    const worker = new Worker<QueueJobData, QueueJobResult>(
+      queue,
+      (job, token) => processQueueJob(job, token, context),
+      {
+        connection,
+        prefix: options.prefix,
+        concurrency,
+        lockDuration: options.lockMs,
+        stalledInterval: Math.max(1000, Math.floor(options.lockMs / 2)),
+        maxStalledCount: 2,
+      },
+    );
     worker.on('error', (error) => options.log(`worker error: ${error.message}`));
+    // Only a completion BullMQ accepted (this worker still held the job's lock) names the node store's build.
+    worker.on('completed', (job, result) => {
+      const remote = remoteStoreFor(job.data, options.nodeStore);
+      if (remote && result.attempt) {
+        remote.markCommitted(job.data.task.cacheKey, result.attempt).catch(() => undefined);
+      }
+    });
     workers.push(worker);
   };
   const gpus = options.devices.filter((device) => device.startsWith('gpu:'));
@@ -69,53 +88,35 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     add('cpu', options.concurrency, { CUDA_VISIBLE_DEVICES: '' });
     add('gpu', options.concurrency, { CUDA_VISIBLE_DEVICES: '' });
   }
+  const startedAt = Date.now();
+  const describe = async (): Promise<WorkerInfo> => {
+    const workspaceId = await readWorkspaceId(store);
+    return {
+      id: `${os.hostname()}:${process.pid}`,
+      host: os.hostname(),
+      pid: process.pid,
+      devices: gpus.length > 0 ? gpus : [`cpu×${options.concurrency}`],
+      queues: gpus.length > 0 ? ['gpu'] : ['cpu', 'gpu'],
+      protocol: QUEUE_PROTOCOL,
+      stageVersions: Object.fromEntries(Object.values(STAGES).map((stage) => [stage.kind, stage.version])),
+      workspace: store.root,
+      ...(workspaceId === undefined ? {} : { workspaceId }),
+      running: [...running].map(([jobId, job]) => ({ jobId, nodeId: job.nodeId, queue: job.queue, since: job.since })),
+      startedAt,
+    };
+  };
+  const heartbeat = startHeartbeat(options.connection, options.prefix, describe, (error) =>
+    options.log(`heartbeat failed: ${(error as Error).message}`),
+  );
+  announce.heartbeat = heartbeat;
   options.log(
-    `worker ${os.hostname()}:${process.pid} serving ${gpus.length > 0 ? gpus.join(', ') : `cpu ×${options.concurrency}`}`,
+    `worker ${os.hostname()}:${process.pid} serving ${gpus.length > 0 ? gpus.join(', ') : `cpu ×${options.concurrency}`} on prefix ${options.prefix}, workspace ${store.root}`,
   );
   return {
     async close() {
       await Promise.all(workers.map((worker) => worker.close()));
+      await heartbeat.stop().catch(() => undefined);
       await Promise.all(connections.map((connection) => connection.quit().catch(() => undefined)));
     },
   };
-}
-
-async function processJob(
-  job: Job<QueueJobData, NodeRecord>,
-  env: Record<string, string>,
-  running: Map<string, AbortController>,
-  options: QueueWorkerOptions,
-): Promise<NodeRecord> {
-  const { task, workspace, force } = job.data;
-  const jobId = job.id ?? task.cacheKey;
-  if (await options.connection.exists(cancelledKey(options.prefix, jobId))) {
-    throw new UnrecoverableError(encodeFailure('CANCELLED', `${task.nodeId}: cancelled`));
-  }
-  const store = new WorkspaceStore(workspace);
-  const done = force ? undefined : await store.readRecord(task.cacheKey);
-  if (done) return done; // an earlier attempt committed before its worker died
-  const controller = new AbortController();
-  running.set(jobId, controller);
-  options.log(`▶ ${task.nodeId} (attempt ${job.attemptsMade + 1})`);
-  const started = Date.now();
-  try {
-    const record = await buildNode(store, task, {
-      signal: controller.signal,
-      env,
-      onLog: (message) => {
-        if (options.verbose) options.log(`  [${task.nodeId}] ${message}`);
-        void job.log(message).catch(() => undefined);
-      },
-      onProgress: (update) => void job.updateProgress(update).catch(() => undefined),
-    });
-    options.log(`✔ ${task.nodeId} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
-    return record;
-  } catch (error) {
-    const code = controller.signal.aborted ? 'CANCELLED' : error instanceof PipelineError ? error.code : 'STAGE_FAILED';
-    const reason = encodeFailure(code, messageOf(error));
-    options.log(`✖ ${task.nodeId}: ${reason}`);
-    throw NON_RETRYABLE.has(code) ? new UnrecoverableError(reason) : new Error(reason);
-  } finally {
-    running.delete(jobId);
-  }
 }

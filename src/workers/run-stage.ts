@@ -1,12 +1,11 @@
 import { appendFile } from 'node:fs/promises';
 import path from 'node:path';
-import { selectBackend } from '../ml/backend.js';
+import { STAGES } from '../stages/catalog.js';
 import { loadStage } from '../stages/registry.js';
-import type { StageContext } from '../stages/stage-context.js';
+import { cancellationCheck, type StageContext } from '../stages/stage-context.js';
 import type { StageProgress, StageResult } from '../types.js';
 import type { StageJob } from './stage-job.js';
-
-const TENSOR_STAGES = new Set(['synthesize', 'train', 'evaluate']);
+import { loadStageFixture } from './stage-fixtures.js';
 
 export interface RunStageHooks {
   log(message: string): void;
@@ -16,7 +15,8 @@ export interface RunStageHooks {
 
 /** Runs one stage in this process; its log lines also go to `log.txt` beside its outputs. */
 export async function runStage(job: StageJob, hooks: RunStageHooks): Promise<{ result: StageResult; backend: string }> {
-  const backend = TENSOR_STAGES.has(job.kind) ? await selectBackend(job.backend) : 'none';
+  const fixture = await loadStageFixture(job);
+  const backend = !fixture && STAGES[job.kind].tensors ? await selectTensorBackend(job) : 'none';
   const logFile = path.join(job.outDir, 'log.txt');
   let pending: Promise<void> = Promise.resolve();
   const ctx: StageContext = {
@@ -25,6 +25,7 @@ export async function runStage(job: StageJob, hooks: RunStageHooks): Promise<{ r
     inputs: job.inputs,
     backend,
     signal: hooks.signal,
+    throwIfCancelled: cancellationCheck(hooks.signal, job.kind),
     log: (message) => {
       hooks.log(message);
       pending = pending.then(() => appendFile(logFile, `${message}\n`));
@@ -32,8 +33,14 @@ export async function runStage(job: StageJob, hooks: RunStageHooks): Promise<{ r
     progress: (update) => hooks.progress(update),
   };
   if (backend !== 'none') ctx.log(`backend: ${backend}`);
-  const run = await loadStage(job.kind);
+  const run = fixture ?? (await loadStage(job.kind));
   const result = await run(ctx, job.params as never);
   await pending;
   return { result, backend };
+}
+
+// Loaded on demand: tfjs takes about 0.2 s to load, which stages without tensors (ingest, split, visualize) skip.
+async function selectTensorBackend(job: StageJob): Promise<string> {
+  const { selectBackend } = await import('../ml/backend.js');
+  return selectBackend(job.backend);
 }

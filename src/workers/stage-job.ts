@@ -1,11 +1,12 @@
-import type { BackendChoice } from '../ml/backend.js';
+import type { BackendChoice } from '../ml/backend-names.js';
 import type { SerializedError } from '../errors.js';
-import type { StageKind } from '../stages/catalog.js';
-import type { StageProgress, StageResult } from '../types.js';
+import type { StageKind, StageProgress, StageResult } from '../types.js';
 
 /** Everything a process needs to run one node: plain data, so it can cross a process (or queue) boundary. */
 export interface StageJob {
   nodeId: string;
+  /** The grid values of the node's trial, for error messages; absent on shared nodes. */
+  trialLabel?: string;
   kind: StageKind;
   params: Record<string, unknown>;
   /** Upstream output folders by stage kind. */

@@ -28,8 +28,18 @@ export interface MlflowServer {
   restart(): Promise<void>;
 }
 
-/** Starts `mlflow server` and waits until `/health` answers. */
-export async function startMlflowServer(): Promise<MlflowServer> {
+/** How to start a server: wait for it or not, an `--app-name` (e.g. `basic-auth`), extra environment. */
+export interface MlflowServerOptions {
+  waitUntilHealthy?: boolean;
+  appName?: string;
+  env?: Record<string, string>;
+}
+
+/**
+ * Starts `mlflow server` and waits until `/health` answers, or, with `waitUntilHealthy: false`, only launches it
+ * (it takes seconds to boot): whoever uses it then waits with {@link waitForMlflow}.
+ */
+export async function startMlflowServer(options: MlflowServerOptions = {}): Promise<MlflowServer> {
   const dir = tempDir('pipeline-mlflow-');
   mkdirSync(path.join(dir, 'artifacts'));
   const port = await freePort();
@@ -43,16 +53,17 @@ export async function startMlflowServer(): Promise<MlflowServer> {
         ...['--host', '127.0.0.1', '--port', String(port), '--workers', '1'],
         ...['--backend-store-uri', `sqlite:///${path.join(dir, 'mlflow.db')}`],
         ...['--serve-artifacts', '--artifacts-destination', path.join(dir, 'artifacts')],
+        ...(options.appName ? ['--app-name', options.appName] : []),
       ],
       // Job execution starts a pool of background consumers MLflow's GenAI features need; tracking does not.
       {
         cwd: dir,
         detached: true,
         stdio: 'ignore',
-        env: { ...process.env, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' },
+        env: { ...process.env, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false', ...options.env },
       },
     );
-    await waitHealthy(uri, child, 120_000);
+    if (options.waitUntilHealthy !== false) await waitHealthy(uri, child, 120_000);
   };
   const stop = async () => {
     const running = child;
@@ -66,7 +77,29 @@ export async function startMlflowServer(): Promise<MlflowServer> {
     await waitPortFree(port);
   };
   await start();
-  return { uri, dir, stop, restart: start };
+  return {
+    uri,
+    dir,
+    stop,
+    restart: async () => {
+      await start();
+      if (child) await waitHealthy(uri, child, 120_000);
+    },
+  };
+}
+
+/** Waits until the MLflow server at `uri` answers `/health`. */
+export async function waitForMlflow(uri: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${uri}/health`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`mlflow server at ${uri} not healthy after ${timeoutMs} ms`);
 }
 
 async function waitHealthy(uri: string, child: ChildProcess, timeoutMs: number): Promise<void> {
@@ -110,6 +143,7 @@ async function waitPortFree(port: number): Promise<void> {
 export interface FakeMlflow {
   fetch: typeof fetch;
   runs: Map<string, FakeRun>;
+  models: Map<string, FakeModel>;
   /** Requests answered before the server "goes down" (connection refused). */
   failAfter: number;
 }
@@ -119,15 +153,28 @@ export interface FakeRun {
   name: string;
   tags: Record<string, string>;
   params: Record<string, string>;
-  metrics: { key: string; step: number; timestamp: number; value: unknown }[];
+  metrics: { key: string; step: number; timestamp: number; value: unknown; model_id?: string }[];
   artifacts: string[];
+  inputs: unknown[];
+  outputs: string[];
+}
+
+/** A logged model the fake holds: its tags, uploaded files and status. */
+export interface FakeModel {
+  id: string;
+  tags: Record<string, string>;
+  files: string[];
+  status: string;
 }
 
 /** A fake server: params are write-once and equal metric points are stored once, as MLflow's SQL store does. */
 export function createFakeMlflow(): FakeMlflow {
   const runs = new Map<string, FakeRun>();
+  const models = new Map<string, FakeModel>();
   let served = 0;
-  const fake: FakeMlflow = { runs, failAfter: Infinity, fetch: undefined as unknown as typeof fetch };
+  const fake: FakeMlflow = { runs, models, failAfter: Infinity, fetch: undefined as unknown as typeof fetch };
+  const pairs = (list: unknown) =>
+    Object.fromEntries(((list as { key: string; value: string }[] | undefined) ?? []).map((t) => [t.key, t.value]));
   const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status });
   const handle = (route: string, method: string, body: Record<string, unknown>): Response => {
     if (route.startsWith('experiments/get-by-name')) return json({ experiment: { experiment_id: '1' } });
@@ -137,12 +184,20 @@ export function createFakeMlflow(): FakeMlflow {
     }
     if (route === 'runs/create') {
       const id = `run${runs.size + 1}`;
-      const tags = Object.fromEntries((body.tags as { key: string; value: string }[]).map((t) => [t.key, t.value]));
-      const run = { id, name: String(body.run_name), tags, params: {}, metrics: [], artifacts: [] };
-      runs.set(id, run);
+      const run = { id, name: String(body.run_name), tags: pairs(body.tags), params: {}, metrics: [], artifacts: [] };
+      runs.set(id, { ...run, inputs: [], outputs: [] });
       return json({ run: info(run) });
     }
-    const run = runs.get(String(body.run_id));
+    const model = handleModel(route, method, body);
+    if (model) return model;
+    const runId = route.startsWith('runs/get?') ? new URLSearchParams(route.slice(9)).get('run_id') : body.run_id;
+    const run = runs.get(String(runId));
+    if (route.startsWith('runs/get?') && run) return json({ run: info(run) });
+    if (route === 'runs/log-inputs' && run) return (run.inputs.push(...(body.datasets as unknown[])), json({}));
+    if (route === 'runs/outputs' && run) {
+      run.outputs.push(...(body.models as { model_id: string }[]).map((m) => m.model_id));
+      return json({});
+    }
     if (route === 'runs/log-batch' && run) return logBatch(run, body);
     if (route === 'runs/update' && run) return json({});
     const artifact = /^artifacts\/1\/(run\d+)\/artifacts\/(.*)$/.exec(route);
@@ -150,7 +205,28 @@ export function createFakeMlflow(): FakeMlflow {
       runs.get(artifact[1] ?? '')?.artifacts.push(decodeURIComponent(artifact[2] ?? ''));
       return json({});
     }
+    const modelFile = /^artifacts\/1\/models\/(m-\d+)\/artifacts\/(.*)$/.exec(route);
+    if (method === 'PUT' && modelFile) {
+      models.get(modelFile[1] ?? '')?.files.push(decodeURIComponent(modelFile[2] ?? ''));
+      return json({});
+    }
     return json({ error_code: 'ENDPOINT_NOT_FOUND', message: route }, 404);
+  };
+  const handleModel = (route: string, method: string, body: Record<string, unknown>): Response | undefined => {
+    if (route === 'logged-models/search') {
+      const wanted = /= '(.*)'$/.exec(String(body.filter))?.[1];
+      const found = [...models.values()].filter((m) => m.tags['pipeline.localModelId'] === wanted);
+      return json({ models: found.map(modelInfo) });
+    }
+    if (route === 'logged-models' && method === 'POST') {
+      const created = { id: `m-${models.size + 1}`, tags: pairs(body.tags), files: [], status: 'PENDING' };
+      models.set(created.id, created);
+      return json({ model: modelInfo(created) });
+    }
+    const finalize = /^logged-models\/(m-\d+)$/.exec(route);
+    const found = finalize && models.get(finalize[1] ?? '');
+    if (method === 'PATCH' && found) return ((found.status = String(body.status)), json({ model: modelInfo(found) }));
+    return undefined;
   };
   const logBatch = (run: FakeRun, body: Record<string, unknown>): Response => {
     for (const param of (body.params as { key: string; value: string }[] | undefined) ?? []) {
@@ -178,7 +254,15 @@ export function createFakeMlflow(): FakeMlflow {
   return fake;
 }
 
-function info(run: FakeRun) {
+function modelInfo(model: FakeModel) {
+  const tags = Object.entries(model.tags).map(([key, value]) => ({ key, value }));
+  const location = `mlflow-artifacts:/1/models/${model.id}/artifacts`;
+  return {
+    info: { model_id: model.id, experiment_id: '1', name: 'm', status: model.status, artifact_uri: location, tags },
+  };
+}
+
+function info(run: Pick<FakeRun, 'id' | 'name' | 'tags'> & { outputs?: string[] }) {
   return {
     info: {
       run_id: run.id,
@@ -188,5 +272,6 @@ function info(run: FakeRun) {
       artifact_uri: `mlflow-artifacts:/1/${run.id}/artifacts`,
     },
     data: { tags: Object.entries(run.tags).map(([key, value]) => ({ key, value })) },
+    outputs: { model_outputs: (run.outputs ?? []).map((model_id) => ({ model_id })) },
   };
 }

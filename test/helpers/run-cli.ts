@@ -5,6 +5,26 @@ import { ROOT } from './temp-project.js';
 
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 
+/** How a test starts the CLI: working folder and extra environment (e.g. PIPELINE_STAGE_FIXTURES). */
+export interface CliOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  /** A command line that starts the CLI: it gets node, the CLI and its arguments appended (e.g. `unshare -m …`). */
+  wrap?: string[];
+  /** Another build of the CLI to run (an older worker), instead of this checkout's `dist/cli.js`. */
+  cli?: string;
+}
+
+// Variables the CLI reads as flag defaults are dropped, so a developer's shell (REDIS_URL pointing the suite at
+// an external Redis, say) cannot turn a local run into a queued one; tests pass what they mean explicitly.
+const INHERITED_ONLY_IF_GIVEN = ['REDIS_URL', 'MLFLOW_TRACKING_URI', 'PIPELINE_WORKSPACE', 'PIPELINE_STAGE_FIXTURES'];
+
+function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' };
+  for (const name of INHERITED_ONLY_IF_GIVEN) delete env[name];
+  return { ...env, ...extra };
+}
+
 export interface CliResult {
   code: number | null;
   stdout: string;
@@ -14,14 +34,11 @@ export interface CliResult {
 /** Runs the built CLI (`npm run build` first) and collects its output. `onStderr` sees output as it arrives. */
 export function runCli(
   args: string[],
-  options: { cwd?: string; onStderr?: (text: string, child: ChildProcess) => void } = {},
+  options: CliOptions & { onStderr?: (text: string, child: ChildProcess) => void } = {},
 ): Promise<CliResult> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm test does)`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: options.cwd ?? ROOT,
-      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' },
-    });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? ROOT, env: cliEnv(options.env) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -44,10 +61,11 @@ export interface CliProcess {
 }
 
 /** Starts the built CLI without waiting for it. */
-export function startCli(args: string[], options: { cwd?: string } = {}): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], {
+export function startCli(args: string[], options: CliOptions = {}): CliProcess {
+  const [command, ...prefix] = [...(options.wrap ?? []), process.execPath];
+  const child = spawn(command ?? process.execPath, [...prefix, options.cli ?? CLI, ...args], {
     cwd: options.cwd ?? ROOT,
-    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' },
+    env: cliEnv(options.env),
   });
   let text = '';
   const append = (chunk: Buffer) => (text += chunk.toString());

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { TrialRow } from '../../src/orchestrator/trial-results.js';
+import type { TrialRow } from '../../src/types.js';
 import { runCli } from '../helpers/run-cli.js';
 import { copySample, tempDir, writeFiles } from '../helpers/temp-project.js';
 

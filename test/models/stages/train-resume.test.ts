@@ -1,0 +1,83 @@
+/**
+ * A train attempt that stops (a killed worker, a cancel) leaves a checkpoint after its last epoch; the next attempt
+ * of the node resumes there instead of starting over. Real stages on real photos, run in this process.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { IngestParamsSchema, SplitParamsSchema, TrainParamsSchema } from '../../../src/stages/catalog.js';
+import type { StageKind } from '../../../src/types.js';
+import type { StageProgress } from '../../../src/types.js';
+import { runStage } from '../../../src/workers/run-stage.js';
+import { copySample, tempDir } from '../../helpers/temp-project.js';
+
+process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+
+const root = tempDir();
+const folder = (name: string) => {
+  mkdirSync(path.join(root, name), { recursive: true });
+  return path.join(root, name);
+};
+
+/** Runs one stage in this process; returns its log lines and progress updates. */
+async function stage(
+  kind: StageKind,
+  params: Record<string, unknown>,
+  options: { inputs?: Partial<Record<StageKind, string>>; outDir: string; checkpointDir?: string; stopAfter?: number },
+) {
+  const logs: string[] = [];
+  const epochs: number[] = [];
+  const controller = new AbortController();
+  const hooks = {
+    signal: controller.signal,
+    log: (message: string) => void logs.push(message),
+    progress: (update: StageProgress) => {
+      if (update.epoch !== undefined) epochs.push(update.epoch);
+      if (update.epoch === options.stopAfter) controller.abort();
+    },
+  };
+  const job = {
+    nodeId: kind,
+    kind,
+    params,
+    inputs: options.inputs ?? {},
+    outDir: options.outDir,
+    checkpointDir: options.checkpointDir ?? folder(`${kind}-checkpoint`),
+    backend: 'auto' as const,
+  };
+  const error = await runStage(job, hooks).then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  return { logs, epochs, error };
+}
+
+describe('train resumes from its checkpoint', () => {
+  it('an attempt stopped after epoch 2 of 4: the next one trains epochs 3 and 4 only, and records all four', async () => {
+    copySample(path.join(root, 'data'), 12);
+    const ingest = folder('ingest');
+    await stage('ingest', IngestParamsSchema.parse({ dataDir: path.join(root, 'data'), imageSize: 16 }), {
+      outDir: ingest,
+    });
+    const split = folder('split');
+    await stage('split', SplitParamsSchema.parse({ valFraction: 0.25, seed: 1 }), {
+      inputs: { ingest },
+      outDir: split,
+    });
+    const params = TrainParamsSchema.parse({ filters: [2, 4, 4], denseUnits: 8, epochs: 4, batchSize: 8 });
+    const checkpointDir = folder('train-checkpoint');
+    const inputs = { split };
+
+    const first = await stage('train', params, { inputs, outDir: folder('train-1'), checkpointDir, stopAfter: 2 });
+    expect(first.error).toMatchObject({ code: 'CANCELLED' });
+    expect(first.epochs).toEqual([1, 2]);
+
+    const outDir = folder('train-2');
+    const second = await stage('train', params, { inputs, outDir, checkpointDir });
+    expect(second.error).toBeUndefined();
+    expect(second.logs).toContain('resuming from the checkpoint after epoch 2');
+    expect(second.epochs).toEqual([3, 4]);
+    const history = JSON.parse(readFileSync(path.join(outDir, 'history.json'), 'utf8')) as { epoch: number }[];
+    expect(history.map((row) => row.epoch)).toEqual([1, 2, 3, 4]);
+  });
+});
