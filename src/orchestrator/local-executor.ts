@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { STAGES } from '../stages/catalog.js';
 import { describeTrial } from '../util/describe-trial.js';
 import type { WorkspaceStore } from '../store/workspace-store.js';
 import type { Plan, PlanNode, StageKind } from '../types.js';
@@ -31,8 +33,17 @@ export function nodeTask(plan: Plan, node: PlanNode, options: Pick<ExecuteOption
     cacheKey: node.cacheKey,
     params: node.params,
     inputs: inputDirs(plan, node, options.store),
+    ...sourceDataOf(plan, node),
     backend: options.backend,
   };
+}
+
+/** The data folder of `node`'s ingest input, when its stage re-reads the original images. */
+function sourceDataOf(plan: Plan, node: PlanNode): { sourceData?: string } {
+  if (!STAGES[node.kind].readsSourceData) return {};
+  const ingest = plan.nodes.find((candidate) => candidate.kind === 'ingest' && node.needs.includes(candidate.id));
+  const dataDir = ingest?.params.dataDir;
+  return typeof dataDir === 'string' ? { sourceData: path.resolve(dataDir) } : {};
 }
 
 function inputDirs(plan: Plan, node: PlanNode, store: WorkspaceStore): Partial<Record<StageKind, string>> {

@@ -16,9 +16,6 @@ import type { NodeRecord, Plan, PlanNode, StageKind } from '../types.js';
 import type { ExecuteOptions } from './executor.js';
 import { nodeTask } from './local-executor.js';
 
-/** Stages that re-read the data folder of their ingest input (synthesize draws on the full-size originals). */
-const READS_INGEST_DATA: ReadonlySet<StageKind> = new Set(['synthesize']);
-
 /**
  * How nodes travel between the orchestrator's workspace and the workers'. Without a node store, every worker
  * mounts the run's workspace (named in jobs by its id, not its path). With one, each worker has a workspace of its
@@ -66,11 +63,11 @@ export class NodeTransport {
       params.dataDir = portableDataPath(fingerprint);
       data.push(fingerprint);
     }
-    if (READS_INGEST_DATA.has(node.kind)) {
-      for (const up of upstream) {
-        if (up.kind === 'ingest' && typeof up.params.dataDir === 'string')
-          data.push(await this.publishData(up.params.dataDir));
-      }
+    // Synthesize re-reads the originals: named by fingerprint, whichever machine built its ingest input.
+    if (task.sourceData !== undefined) {
+      const fingerprint = await this.publishData(task.sourceData);
+      data.push(fingerprint);
+      task.sourceData = portableDataPath(fingerprint);
     }
     return {
       protocol: QUEUE_PROTOCOL,

@@ -22,6 +22,8 @@ export interface StageInfo {
   resources: { gpu: number };
   /** Whether the stage computes with tfjs: its process selects the backend before it starts. */
   tensors: boolean;
+  /** Whether it re-reads the original images of its ingest input's data folder (given as `sourceData`). */
+  readsSourceData?: boolean;
 }
 
 const seed = z.number().int().nonnegative().default(42).describe('Random seed; same seed, same result.');
@@ -167,6 +169,7 @@ export const STAGES: Readonly<Record<StageKind, StageInfo>> = {
     inputs: [['ingest']],
     resources: cpu,
     tensors: true,
+    readsSourceData: true,
   },
   split: {
     kind: 'split',

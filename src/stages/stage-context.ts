@@ -9,6 +9,11 @@ export interface StageContext {
   checkpointDir: string;
   /** Output folders of upstream nodes, by stage kind. */
   inputs: Partial<Record<StageKind, string>>;
+  /**
+   * The data folder the node's ingest input read, for stages that re-read the original images (synthesize). Given
+   * by whoever schedules the node, since the folder's path differs between machines (the ingest output does not say).
+   */
+  sourceData?: string;
   /** Human-readable progress lines. */
   log(message: string): void;
   /** Structured progress (epoch, metrics) for live displays and trackers. */

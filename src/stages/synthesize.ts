@@ -49,7 +49,7 @@ export const runSynthesize: StageRun<SynthesizeParams> = async (ctx, params) => 
   ctx.log(`backend: ${ctx.backend}; ${plan.sources.length} source images from ${params.sources.join(', ')}`);
   const run: Synthesis = {
     dataset,
-    dataDir: await readDataDir(ingestDir),
+    dataDir: ctx.sourceData ?? (await readDataDir(ingestDir)),
     plan,
     params,
     models: await loadFaceModels(),
@@ -93,7 +93,7 @@ export const runSynthesize: StageRun<SynthesizeParams> = async (ctx, params) => 
   };
 };
 
-/** The data folder the ingest read, from its report. */
+/** The data folder the ingest read, as its report recorded it (right on the machine that built it). */
 async function readDataDir(ingestDir: string): Promise<string> {
   const report = JSON.parse(await readFile(path.join(ingestDir, 'ingest-report.json'), 'utf8')) as {
     dataDir?: unknown;

@@ -15,6 +15,11 @@ export interface NodeTask {
   params: Record<string, unknown>;
   /** Upstream output folders by stage kind (inside the shared workspace). */
   inputs: Partial<Record<StageKind, string>>;
+  /**
+   * For stages that re-read the original images (synthesize): the data folder its ingest input read, as this
+   * process reaches it (a path relative to the stage process's working folder in queue jobs).
+   */
+  sourceData?: string;
   backend: BackendChoice;
 }
 
@@ -42,6 +47,7 @@ export async function buildNode(store: WorkspaceStore, task: NodeTask, hooks: Bu
         kind: task.kind,
         params: task.params,
         inputs: task.inputs,
+        ...(task.sourceData === undefined ? {} : { sourceData: task.sourceData }),
         outDir,
         checkpointDir: store.checkpointDir(task.cacheKey),
         backend: task.backend,

@@ -23,6 +23,7 @@ export async function runStage(job: StageJob, hooks: RunStageHooks): Promise<{ r
     outDir: job.outDir,
     checkpointDir: job.checkpointDir,
     inputs: job.inputs,
+    ...(job.sourceData === undefined ? {} : { sourceData: job.sourceData }),
     backend,
     signal: hooks.signal,
     throwIfCancelled: cancellationCheck(hooks.signal, job.kind),

@@ -11,6 +11,8 @@ export interface StageJob {
   params: Record<string, unknown>;
   /** Upstream output folders by stage kind. */
   inputs: Partial<Record<StageKind, string>>;
+  /** The data folder of the node's ingest input, for stages that re-read the original images. */
+  sourceData?: string;
   outDir: string;
   /** Survives failed attempts of the same node, so a retried stage can resume (train: per-epoch checkpoints). */
   checkpointDir: string;

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -49,8 +49,8 @@ async function makeProject(): Promise<{ ingestDir: string; dataDir: string }> {
 /** The backend a worker would have selected before running the stage; the stage reads its name from the context. */
 let backend = 'none';
 
-async function synthesize(ingestDir: string, params: Record<string, unknown>) {
-  const ctx = stageContext({ ingest: ingestDir }, { backend });
+async function synthesize(ingestDir: string, params: Record<string, unknown>, sourceData?: string) {
+  const ctx = stageContext({ ingest: ingestDir }, { backend, ...(sourceData === undefined ? {} : { sourceData }) });
   const result = await runSynthesize(ctx, SynthesizeParamsSchema.parse(params));
   const report = JSON.parse(readFileSync(path.join(ctx.outDir, 'synthesis-report.json'), 'utf8')) as Report;
   return { dir: ctx.outDir, result, report, dataset: await readDataset(ctx.outDir) };
@@ -62,10 +62,11 @@ const TWO_CLASS = { sources: ['without_mask'], variants: { proper: 'with_mask', 
 
 describe('synthesize stage', () => {
   let ingestDir: string;
+  let dataDir: string;
 
   beforeAll(async () => {
     backend = await selectBackend('auto');
-    ({ ingestDir } = await makeProject());
+    ({ ingestDir, dataDir } = await makeProject());
   });
 
   it(
@@ -128,6 +129,24 @@ describe('synthesize stage', () => {
       const [a, b, c] = [await bytes(3), await bytes(3), await bytes(4)];
       expect(a.equals(b)).toBe(true);
       expect(a.equals(c)).toBe(false);
+    },
+    SLOW_BACKEND_MS,
+  );
+
+  it(
+    'reads the originals from the data folder its scheduler names, not the one the ingest output recorded',
+    async () => {
+      // An ingest output built on another machine records a folder this one does not have.
+      const elsewhere = tempDir('synth-elsewhere-');
+      cpSync(ingestDir, elsewhere, { recursive: true });
+      const reportFile = path.join(elsewhere, 'ingest-report.json');
+      const report = JSON.parse(readFileSync(reportFile, 'utf8')) as Record<string, unknown>;
+      writeFileSync(reportFile, JSON.stringify({ ...report, dataDir: '/nonexistent/face-mask' }));
+      const local = await synthesize(ingestDir, TWO_CLASS);
+      const named = await synthesize(elsewhere, TWO_CLASS, dataDir);
+      const bytes = (dir: string) => readFileSync(path.join(dir, 'dataset.bin'));
+      expect(bytes(named.dir).equals(bytes(local.dir))).toBe(true);
+      expect(named.report.imagesWithFaces).toBe(6);
     },
     SLOW_BACKEND_MS,
   );
