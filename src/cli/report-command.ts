@@ -18,7 +18,15 @@ export function registerReportCommand(program: Command, finish: Finish): void {
 }
 
 async function reportCommand(arg: string, options: SweepCommandOptions): Promise<number> {
-  const file = await writeSweepReport(await openSweep(arg, options));
+  const opened = await openSweep(arg, options);
+  const file = await writeSweepReport(opened);
+  if (file === undefined) {
+    const { sweep, store } = opened;
+    throw new PipelineError(
+      'NOT_FOUND',
+      `${sweep.file}: nothing of this sweep is in the workspace ${store.root}; run it first (pipeline run ${sweep.file})`,
+    );
+  }
   process.stdout.write(`${file}\n`);
   return 0;
 }
@@ -30,17 +38,12 @@ interface LastRun {
 
 /**
  * Gathers what the workspace holds for a sweep (results, histories, the best trial's report and pictures, the
- * synthesize montage) and writes `report/index.html` in the workspace, replacing it whole. Returns its path.
- * A sweep with no stored result at all is a NOT_FOUND error.
+ * synthesize montage) and writes `report/index.html` in the workspace, replacing it whole. Returns its path, or
+ * undefined (writing nothing) when the workspace holds no node of the sweep.
  */
-export async function writeSweepReport({ sweep, plan, store }: OpenSweep): Promise<string> {
+export async function writeSweepReport({ sweep, plan, store }: OpenSweep): Promise<string | undefined> {
   const known = await readStoredKnowledge(plan, store);
-  if (known.size === 0) {
-    throw new PipelineError(
-      'NOT_FOUND',
-      `${sweep.file}: nothing of this sweep is in the workspace ${store.root}; run it first (pipeline run ${sweep.file})`,
-    );
-  }
+  if (known.size === 0) return undefined;
   const rows = collectTrialRows(plan, known);
   const nodeDir = (trial: string | null, kind: StageKind) => {
     const node = plan.nodes.find((n) => n.kind === kind && (trial === null || n.trials.includes(trial)));

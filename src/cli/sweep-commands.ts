@@ -106,8 +106,8 @@ async function execute({ sweep, plan, store }: OpenSweep, force: Set<string>, op
   const rows = collectTrialRows(plan, outcomes);
   printRows(plan, rows, options.json);
   const report = await writeSweepReport({ sweep, plan, store });
-  process.stderr.write(`report: ${report}\n`);
-  await tracking.finish(rows, { root: path.dirname(report), files: [path.basename(report)] });
+  if (report !== undefined) process.stderr.write(`report: ${report}\n`);
+  await tracking.finish(rows, report === undefined ? undefined : { root: path.dirname(report), files: ['index.html'] });
   if (controller.signal.aborted)
     throw new PipelineError('CANCELLED', 'cancelled; finished nodes are kept, run again to resume');
   if (rows.some((row) => row.state === 'cancelled'))
