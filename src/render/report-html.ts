@@ -50,11 +50,20 @@ function textOf(value: unknown): string {
   if (value === undefined || value === null) return '';
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
+// Metrics get 4 decimals; counts (and grid values, passed as text) are shown as they are.
 const cellOf = (value: unknown, digits = 4) => {
-  const text = typeof value === 'number' ? (Number.isFinite(value) ? value.toFixed(digits) : '') : textOf(value);
+  const number = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(digits));
+  const text = typeof value === 'number' ? (Number.isFinite(value) ? number(value) : '') : textOf(value);
   const klass = typeof value === 'number' ? '' : ' class="text"';
   return `<td${klass} data-value="${escapeXml(typeof value === 'number' ? String(value) : text)}">${escapeXml(text)}</td>`;
 };
+
+/** A grid value as written in the sweep file, sorted as a number when it is one. */
+function gridCell(value: unknown): string {
+  const text = textOf(value);
+  const klass = typeof value === 'number' ? '' : ' class="text"';
+  return `<td${klass} data-value="${escapeXml(text)}">${escapeXml(text)}</td>`;
+}
 
 function resultsTable(data: ReportData): string {
   const metricKeys = [...new Set(data.trials.flatMap((t) => Object.keys(t.metrics)))]
@@ -67,7 +76,7 @@ function resultsTable(data: ReportData): string {
   const rows = data.trials.map((t) => {
     const cells = [
       cellOf(`${t.best ? '★ ' : ''}${t.id}`),
-      ...data.gridKeys.map((k) => cellOf(t.params[k])),
+      ...data.gridKeys.map((k) => gridCell(t.params[k])),
       cellOf(t.state),
       t.objective === undefined ? cellOf('') : cellOf(t.objective),
       ...metricKeys.map((k) => (t.metrics[k] === undefined ? cellOf('') : cellOf(t.metrics[k]))),
@@ -86,7 +95,10 @@ const image = (picture: ReportImage) =>
   );
 
 function sweepCharts(data: ReportData): string[] {
-  const done = data.trials.filter((t) => t.objective !== undefined);
+  // In trial order, which is the grid's order, so axes list values as the sweep file does.
+  const done = data.trials
+    .filter((t) => t.objective !== undefined)
+    .sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
   if (done.length === 0) return ['<p>No trial has a result yet.</p>'];
   // Colour by the grid parameter with the most values: the one whose effect is hardest to read from the table.
   const colorBy = [...data.gridKeys].sort((a, b) => valuesOf(done, b).length - valuesOf(done, a).length)[0];

@@ -14,6 +14,8 @@ export interface LineChartOptions {
   series: Series[];
   /** Legend entries; default one per series. Many series sharing colours (one per grid value) list the colours. */
   legend?: { name: string; color: string }[];
+  /** Whether the y axis starts at 0 (default); false zooms to the data, for curves that differ little. */
+  zeroBased?: boolean;
 }
 
 /** The font every chart uses. */
@@ -32,7 +34,8 @@ export function lineChart(options: LineChartOptions): string {
   const plotH = height - margin.top - margin.bottom;
   const finite = options.series.flatMap((s) => s.values.filter(Number.isFinite));
   const count = Math.max(1, ...options.series.map((s) => s.values.length));
-  const [low, high] = niceRange(Math.min(0, ...finite), Math.max(1e-9, ...finite));
+  const floor = options.zeroBased === false ? Infinity : 0;
+  const [low, high] = niceRange(Math.min(floor, ...finite), Math.max(1e-9, ...finite));
   const x = (i: number) => margin.left + (count === 1 ? plotW / 2 : (i / (count - 1)) * plotW);
   const y = (v: number) => margin.top + plotH - ((v - low) / (high - low)) * plotH;
   const parts: string[] = [];

@@ -42,6 +42,7 @@ export function overlaidCurves(
     xLabel: 'epoch',
     ...size,
     series: trials.map((t) => ({ name: t.id, color: colorOf(t), values: t.history.map((row) => row[metric] ?? NaN) })),
+    zeroBased: false,
     legend: values.map((value, i) => ({
       name: `${colorBy ?? ''}=${value}`,
       color: PALETTE[i % PALETTE.length] ?? '#444',

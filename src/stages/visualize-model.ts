@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
 import { readDataset, type Dataset } from '../ml/data/dataset-file.js';
 import { explainImages, featureMapsOf, type ImageBatch } from '../ml/explain/explain-images.js';
 import { camExamples, featureExamples, worstMistakes, type ScoredExample } from '../ml/explain/select-examples.js';
@@ -52,6 +53,65 @@ function verdict(val: Dataset, e: ScoredExample): string[] {
 
 const RED = '#c62828';
 
+/** What the pictures are drawn from: the validation images, evaluate's decisions and the model's input format. */
+interface Sources {
+  val: Dataset;
+  examples: ScoredExample[];
+  batch: ImageBatch;
+}
+
+async function camSheet(model: tf.LayersModel, { val, examples, batch }: Sources, count: number): Promise<Buffer> {
+  const chosen = camExamples(examples, count);
+  const targets = chosen.map((e) => ({ index: e.index, classIndex: e.predicted }));
+  const { method, maps } = explainImages(model, batch, targets);
+  const cells = chosen.map((e, i): SheetCell => {
+    const image = imageAt(val, e.index);
+    const map = maps[i] ?? { width: 1, height: 1, values: new Float32Array(1) };
+    const heat = colorizeHeatMap(map, image.width, image.height);
+    const tiles = [image, heat, overlayImages(image, heat)];
+    return { tiles, caption: verdict(val, e), ...(e.truth !== e.predicted ? { color: RED } : {}) };
+  });
+  const title = `${method === 'cam' ? 'CAM' : 'Grad-CAM'} for the predicted class (validation; mistakes in red)`;
+  return renderTileSheet(cells, { title, tile: 96, columns: 2, tileLabels: ['image', 'heat map', 'overlay'] });
+}
+
+/** One sheet per conv+pool block: a row per class (its image, then the first channels after that block). */
+async function featureSheets(
+  model: tf.LayersModel,
+  { val, examples, batch }: Sources,
+  channels: number,
+): Promise<Record<string, Buffer>> {
+  const perClass = featureExamples(examples);
+  const maps = featureMapsOf(
+    model,
+    batch,
+    perClass.map((e) => e.index),
+    channels,
+  );
+  const sheets: Record<string, Buffer> = {};
+  for (const [l, first] of (maps[0] ?? []).entries()) {
+    const cells = perClass.map((e, c): SheetCell => {
+      const group = maps[c]?.[l] ?? first;
+      const tiles = group.channels.map((values) =>
+        greyscaleChannel({ width: group.width, height: group.height, values }, group.width, group.height),
+      );
+      const caption = [`${val.classes[e.truth] ?? ''}: image, then channels 1–${tiles.length}`];
+      return { tiles: [imageAt(val, e.index), ...tiles], caption };
+    });
+    const title = `Feature maps after ${first.layer} (${first.height}×${first.width})`;
+    sheets[`feature-maps-${first.layer}.png`] = await renderTileSheet(cells, { title, tile: 48, columns: 1 });
+  }
+  return sheets;
+}
+
+async function mistakesSheet({ val, examples }: Sources, count: number): Promise<Buffer> {
+  const worst = worstMistakes(examples, count);
+  const cells = worst.map((e): SheetCell => ({ tiles: [imageAt(val, e.index)], caption: verdict(val, e), color: RED }));
+  const wrong = examples.filter((e) => e.truth !== e.predicted).length;
+  const title = worst.length > 0 ? `Most confident mistakes (${worst.length} of ${wrong})` : 'No validation mistakes';
+  return renderTileSheet(cells, { title, tile: 96, columns: 6 });
+}
+
 /**
  * The model's view of validation images: `cam.png` (original | heat map | overlay for each chosen image),
  * `feature-maps-<layer>.png` (one per conv+pool block, one image per class) and `misclassified.png`.
@@ -63,84 +123,18 @@ export async function drawModelPictures(ctx: StageContext, params: VisualizePara
   const val = await readDataset(inputDir(ctx, 'split'), 'val');
   const examples = await readDecisions(inputDir(ctx, 'evaluate'), val);
   const batch: ImageBatch = { images: val.images, shape: val.shape, preprocess: MODEL_CATALOG[meta.model].preprocess };
-  const model = await loadModel(modelDir);
+  const sources: Sources = { val, examples, batch };
   const files: Record<string, Buffer> = {};
+  const model = await loadModel(modelDir);
   try {
-    const chosen = camExamples(examples, params.camImages);
-    if (chosen.length > 0) {
-      const targets = chosen.map((e) => ({ index: e.index, classIndex: e.predicted }));
-      const { method, maps } = explainImages(model, batch, targets);
-      const cells = chosen.map((e, i): SheetCell => {
-        const image = imageAt(val, e.index);
-        const heat = colorizeHeatMap(
-          maps[i] ?? { width: 1, height: 1, values: new Float32Array(1) },
-          image.width,
-          image.height,
-        );
-        return {
-          tiles: [image, heat, overlayImages(image, heat)],
-          caption: verdict(val, e),
-          ...(e.truth !== e.predicted ? { color: RED } : {}),
-        };
-      });
-      const title = `${method === 'cam' ? 'CAM' : 'Grad-CAM'} for the predicted class (validation; mistakes in red)`;
-      files['cam.png'] = await renderTileSheet(cells, {
-        title,
-        tile: 96,
-        columns: 2,
-        tileLabels: ['image', 'heat map', 'overlay'],
-      });
-      ctx.throwIfCancelled();
-    }
-    if (params.featureChannels > 0) {
-      const perClass = featureExamples(examples);
-      const maps = featureMapsOf(
-        model,
-        batch,
-        perClass.map((e) => e.index),
-        params.featureChannels,
-      );
-      const layers = maps[0]?.map((m) => m.layer) ?? [];
-      for (const [l, layer] of layers.entries()) {
-        const cells = perClass.map((e, c): SheetCell => {
-          const group = maps[c]?.[l];
-          const channels = (group?.channels ?? []).map((values) =>
-            greyscaleChannel(
-              { width: group?.width ?? 1, height: group?.height ?? 1, values },
-              group?.width ?? 1,
-              group?.height ?? 1,
-            ),
-          );
-          return {
-            tiles: [imageAt(val, e.index), ...channels],
-            caption: [`${val.classes[e.truth] ?? ''}: image, then channels 1–${channels.length}`],
-          };
-        });
-        const shape = `${maps[0]?.[l]?.height ?? 0}×${maps[0]?.[l]?.width ?? 0}`;
-        files[`feature-maps-${layer}.png`] = await renderTileSheet(cells, {
-          title: `Feature maps after ${layer} (${shape})`,
-          tile: 48,
-          columns: 1,
-        });
-        ctx.throwIfCancelled();
-      }
-    }
+    if (params.camImages > 0) files['cam.png'] = await camSheet(model, sources, params.camImages);
+    ctx.throwIfCancelled();
+    if (params.featureChannels > 0) Object.assign(files, await featureSheets(model, sources, params.featureChannels));
   } finally {
     model.dispose();
   }
-  if (params.mistakes > 0) {
-    const worst = worstMistakes(examples, params.mistakes);
-    const cells = worst.map((e): SheetCell => ({
-      tiles: [imageAt(val, e.index)],
-      caption: verdict(val, e),
-      color: RED,
-    }));
-    const title =
-      worst.length > 0
-        ? `Most confident mistakes (${worst.length} of ${examples.filter((e) => e.truth !== e.predicted).length})`
-        : 'No validation mistakes';
-    files['misclassified.png'] = await renderTileSheet(cells, { title, tile: 96, columns: 6 });
-  }
+  ctx.throwIfCancelled();
+  if (params.mistakes > 0) files['misclassified.png'] = await mistakesSheet(sources, params.mistakes);
   for (const [name, png] of Object.entries(files)) await writeFile(path.join(ctx.outDir, name), png);
   return Object.keys(files);
 }
