@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { renderReportHtml, type ReportData } from '../../../src/render/report-html.js';
+import { renderReportHtml, type ReportData, type ReportTrial } from '../../../src/render/report-html.js';
 
-const trial = (id: string, lr: number, optimizer: string, objective: number | undefined, best = false) => ({
+const trial = (
+  id: string,
+  lr: number,
+  optimizer: string,
+  objective: number | undefined,
+  best = false,
+): ReportTrial => ({
   id,
   label: `lr=${lr}`,
   params: { 'train.lr': lr, 'train.optimizer': optimizer },
