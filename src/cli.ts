@@ -4,6 +4,7 @@ import { messageOf, PipelineError, type ErrorCode } from './errors.js';
 import type { Finish } from './cli/cli-flags.js';
 import { registerModelCommands } from './cli/model-commands.js';
 import { registerQueueCommands } from './cli/queue-commands.js';
+import { registerReportCommand } from './cli/report-command.js';
 import { registerSweepCommands } from './cli/sweep-commands.js';
 import { registerTrackingCommands } from './cli/tracking-commands.js';
 
@@ -41,6 +42,7 @@ registerSweepCommands(program, finish);
 registerModelCommands(program, finish);
 registerQueueCommands(program, finish);
 registerTrackingCommands(program, finish);
+registerReportCommand(program, finish);
 
 try {
   await program.parseAsync();

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import path from 'node:path';
 import type { Command } from '@commander-js/extra-typings';
 import { PipelineError } from '../errors.js';
 import type { NodeOutcome, Plan, TrialRow } from '../types.js';
@@ -7,6 +8,7 @@ import { jsonOption, withRunFlags, withSweepFlags, type Finish, type OptionsOf }
 import { formatResults } from './format-table.js';
 import { openExecutor } from './open-executor.js';
 import { openSweep, type OpenSweep, type SweepCommandOptions } from './open-sweep.js';
+import { writeSweepReport } from './report-command.js';
 import { createProgressDisplay } from './progress-display.js';
 import { selectNodes, type NodeSelection } from './select-nodes.js';
 import { composeEvents, startTracking } from './tracking-commands.js';
@@ -103,7 +105,9 @@ async function execute({ sweep, plan, store }: OpenSweep, force: Set<string>, op
   await store.writeJson(store.sweepFile(sweep.name), state);
   const rows = collectTrialRows(plan, outcomes);
   printRows(plan, rows, options.json);
-  await tracking.finish(rows);
+  const report = await writeSweepReport({ sweep, plan, store });
+  if (report !== undefined) process.stderr.write(`report: ${report}\n`);
+  await tracking.finish(rows, report === undefined ? undefined : { root: path.dirname(report), files: ['index.html'] });
   if (controller.signal.aborted)
     throw new PipelineError('CANCELLED', 'cancelled; finished nodes are kept, run again to resume');
   if (rows.some((row) => row.state === 'cancelled'))

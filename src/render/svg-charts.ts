@@ -12,9 +12,14 @@ export interface LineChartOptions {
   width: number;
   height: number;
   series: Series[];
+  /** Legend entries; default one per series. Many series sharing colours (one per grid value) list the colours. */
+  legend?: { name: string; color: string }[];
+  /** Whether the y axis starts at 0 (default); false zooms to the data, for curves that differ little. */
+  zeroBased?: boolean;
 }
 
-const FONT = 'font-family="DejaVu Sans, Arial, Helvetica, sans-serif"';
+/** The font every chart uses. */
+export const FONT = 'font-family="DejaVu Sans, Arial, Helvetica, sans-serif"';
 
 /** Escapes text for SVG. */
 export function escapeXml(text: string): string {
@@ -29,7 +34,8 @@ export function lineChart(options: LineChartOptions): string {
   const plotH = height - margin.top - margin.bottom;
   const finite = options.series.flatMap((s) => s.values.filter(Number.isFinite));
   const count = Math.max(1, ...options.series.map((s) => s.values.length));
-  const [low, high] = niceRange(Math.min(0, ...finite), Math.max(1e-9, ...finite));
+  const floor = options.zeroBased === false ? Infinity : 0;
+  const [low, high] = niceRange(Math.min(floor, ...finite), Math.max(1e-9, ...finite));
   const x = (i: number) => margin.left + (count === 1 ? plotW / 2 : (i / (count - 1)) * plotW);
   const y = (v: number) => margin.top + plotH - ((v - low) / (high - low)) * plotH;
   const parts: string[] = [];
@@ -50,7 +56,18 @@ export function lineChart(options: LineChartOptions): string {
   }
   // The legend sits in the top margin, right-aligned, so it never covers a curve.
   const legendParts: string[] = [];
-  options.series.forEach((series, index) => {
+  const legend = options.legend ?? options.series;
+  // Entries are as wide as their text (about 7 px a character at 12 px), laid out right to left.
+  const widths = legend.map((entry) => 40 + entry.name.length * 7);
+  legend.forEach((entry, index) => {
+    const lx = width - margin.right - widths.slice(index).reduce((sum, w) => sum + w, 0);
+    const ly = margin.top - 10;
+    legendParts.push(
+      `<line x1="${lx}" x2="${lx + 20}" y1="${ly - 4}" y2="${ly - 4}" stroke="${entry.color}" stroke-width="2"/>`,
+      `<text x="${lx + 26}" y="${ly}" font-size="12" ${FONT}>${escapeXml(entry.name)}</text>`,
+    );
+  });
+  options.series.forEach((series) => {
     const points = series.values.map((v, i) => (Number.isFinite(v) ? `${x(i).toFixed(1)},${y(v).toFixed(1)}` : null));
     const segments = points
       .join(' ')
@@ -63,12 +80,6 @@ export function lineChart(options: LineChartOptions): string {
       if (Number.isFinite(v))
         parts.push(`<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="2.5" fill="${series.color}"/>`);
     });
-    const lx = width - margin.right - (options.series.length - index) * 110;
-    const ly = margin.top - 10;
-    legendParts.push(
-      `<line x1="${lx}" x2="${lx + 20}" y1="${ly - 4}" y2="${ly - 4}" stroke="${series.color}" stroke-width="2"/>`,
-      `<text x="${lx + 26}" y="${ly}" font-size="12" ${FONT}>${escapeXml(series.name)}</text>`,
-    );
   });
   return svg(width, height, [
     `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold" ${FONT}>${escapeXml(options.title)}</text>`,
@@ -117,11 +128,13 @@ export function confusionChart(matrix: number[][], classes: string[], title: str
   ]);
 }
 
-function svg(width: number, height: number, body: string[]): string {
+/** An SVG document of `width` × `height` on a white background. */
+export function svg(width: number, height: number, body: string[]): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"><rect width="100%" height="100%" fill="#fff"/>${body.join('')}</svg>`;
 }
 
-function niceRange(low: number, high: number): [number, number] {
+/** A range covering [low, high] with round ends (at most four steps of 1, 2, 2.5 or 5 × 10^k). */
+export function niceRange(low: number, high: number): [number, number] {
   if (high - low < 1e-9) return [low, low + 1];
   const span = high - low;
   const magnitude = 10 ** Math.floor(Math.log10(span));
@@ -129,6 +142,7 @@ function niceRange(low: number, high: number): [number, number] {
   return [Math.floor(low / stepSize) * stepSize, Math.ceil(high / stepSize) * stepSize];
 }
 
-function formatTick(value: number): string {
+/** A tick label: three significant digits, no trailing zeros. */
+export function formatTick(value: number): string {
   return Math.abs(value) >= 100 ? value.toFixed(0) : Number(value.toPrecision(3)).toString();
 }

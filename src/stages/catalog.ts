@@ -147,6 +147,27 @@ export const EvaluateParamsSchema = z.strictObject({
 export const VisualizeParamsSchema = z.strictObject({
   width: z.number().int().min(200).max(4000).default(720).describe('Chart width in pixels.'),
   height: z.number().int().min(150).max(3000).default(420).describe('Chart height in pixels.'),
+  camImages: z
+    .number()
+    .int()
+    .min(0)
+    .max(64)
+    .default(8)
+    .describe('Validation images in cam.png (both classes, mistakes first); 0 for none. Needs a split in needs.'),
+  featureChannels: z
+    .number()
+    .int()
+    .min(0)
+    .max(64)
+    .default(16)
+    .describe('Channels drawn per conv+pool block in feature-maps-*.png, one image per class; 0 for none.'),
+  mistakes: z
+    .number()
+    .int()
+    .min(0)
+    .max(128)
+    .default(16)
+    .describe('Most confident mistakes in misclassified.png; 0 for none.'),
 });
 
 export type IngestParams = z.infer<typeof IngestParamsSchema>;
@@ -195,13 +216,15 @@ export const STAGES: Readonly<Record<StageKind, StageInfo>> = {
     resources: gpu,
     tensors: true,
   },
+  // Reads the split too when it is among its needs (optional, so older pipeline files stay valid): the pictures of
+  // the model's view of validation images (CAMs, feature maps, mistakes) need them.
   visualize: {
     kind: 'visualize',
-    version: '2',
+    version: '3',
     params: VisualizeParamsSchema,
     inputs: [['train'], ['evaluate']],
     resources: cpu,
-    tensors: false,
+    tensors: true,
   },
 };
 

@@ -11,6 +11,7 @@ import { MlflowSink } from './mlflow-sink.js';
 import { downloadModel, type DownloadedModel } from './model-download.js';
 import { sweepFacts, systemTags } from './run-entries.js';
 import { hashFile, readSourceFacts } from './source-facts.js';
+import type { ReportFiles } from './sweep-runs.js';
 import { createSweepTracker, type SweepTracker } from './sweep-tracker.js';
 
 export { tagText, type RunView, type SyncReport } from './journal-records.js';
@@ -38,7 +39,8 @@ export interface RunTrackingOptions {
 /** A sweep's tracking while it runs: events for the executor, and `finish` once the results are known. */
 export interface RunTracking {
   events: ExecutionEvents;
-  finish(rows: readonly TrialRow[]): Promise<void>;
+  /** Closes the runs; `report` (files in a folder, e.g. the sweep's HTML report) goes to the parent run. */
+  finish(rows: readonly TrialRow[], report?: ReportFiles): Promise<void>;
 }
 
 /**
@@ -63,8 +65,8 @@ export function openRunTracking(options: RunTrackingOptions): RunTracking {
   background?.schedule();
   return {
     events: tracker,
-    async finish(rows) {
-      tracker.finish(rows);
+    async finish(rows, report) {
+      tracker.finish(rows, report);
       const registered =
         options.register === undefined ? undefined : registerBest(tracker, rows, options.register, warn);
       if (!background || !sink) return;

@@ -33,6 +33,12 @@ export interface SweepIdentity {
   host: string;
 }
 
+/** Files of one folder logged on the parent run under `report/` (the sweep's HTML report). */
+export interface ReportFiles {
+  root: string;
+  files: string[];
+}
+
 type Finished = NodeEnd & { folder?: NodeFolder };
 
 /**
@@ -101,7 +107,7 @@ export class SweepRuns {
   }
 
   /** Closes what this invocation touched and is still open, records the best trial; `rows`: results, best first. */
-  finish(rows: readonly TrialRow[]): JournalRecord[] {
+  finish(rows: readonly TrialRow[], report?: ReportFiles): JournalRecord[] {
     if (this.touched.size === 0) return [];
     const time = this.now();
     for (const row of rows) {
@@ -114,6 +120,7 @@ export class SweepRuns {
     const shared = [...this.done.values()].filter((end) => end.node.trial === null);
     const doc = sweepDocument({ ...this.sweep, rows, runOf: (id) => this.current.get(id), shared });
     this.emit({ t: 'doc', id: this.parentId, path: RUN_DOCUMENT, doc });
+    if (report) this.emit({ t: 'files', id: this.parentId, node: 'report', prefix: 'report', ...report });
     const failed = rows.some((row) => row.state === 'failed');
     const status = failed ? 'FAILED' : rows.every((row) => row.state === 'done') ? 'FINISHED' : 'KILLED';
     this.emit({ t: 'end', id: this.parentId, status, time: this.now() });

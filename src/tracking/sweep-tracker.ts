@@ -3,7 +3,7 @@ import type { ExecutionEvents, NodeOutcome, PlanNode, StageProgress, TrialRow } 
 import type { JournalRecord, RegisterRecord } from './journal-records.js';
 import { Journal } from './journal.js';
 import { readNodeFolder } from './node-folder.js';
-import { SweepRuns, type SweepIdentity } from './sweep-runs.js';
+import { SweepRuns, type ReportFiles, type SweepIdentity } from './sweep-runs.js';
 
 export interface SweepTrackerOptions extends Omit<SweepIdentity, 'workspace'> {
   /** The workspace: its journal (and identity), and the node folders whose files become artifacts. */
@@ -21,7 +21,7 @@ export interface SweepTracker extends Required<Pick<ExecutionEvents, 'nodeStarte
   /** The sweep's parent run id in the journal. */
   readonly parentId: string;
   /** Closes the touched runs still open and the parent run; `rows` are the trial results, best first. */
-  finish(rows: readonly TrialRow[]): void;
+  finish(rows: readonly TrialRow[], report?: ReportFiles): void;
   /**
    * Journals the registration of a trial's model under `name`; returns its model key, or undefined when the
    * trial's run logged no model.
@@ -66,8 +66,8 @@ class Tracker implements SweepTracker {
     this.append(this.runs.finished(node, outcome, folder));
   }
 
-  finish(rows: readonly TrialRow[]): void {
-    this.append(this.runs.finish(rows));
+  finish(rows: readonly TrialRow[], report?: ReportFiles): void {
+    this.append(this.runs.finish(rows, report));
   }
 
   register(trialId: string, name: string): string | undefined {

@@ -40,7 +40,7 @@ export async function runStage(job: StageJob, hooks: RunStageHooks): Promise<{ r
   return { result, backend };
 }
 
-// Loaded on demand: tfjs takes about 0.2 s to load, which stages without tensors (ingest, split, visualize) skip.
+// Loaded on demand: tfjs takes about 0.2 s to load, which stages without tensors (ingest, split) skip.
 async function selectTensorBackend(job: StageJob): Promise<string> {
   const { selectBackend } = await import('../ml/backend.js');
   return selectBackend(job.backend);

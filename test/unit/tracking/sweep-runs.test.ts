@@ -53,6 +53,7 @@ interface Invocation {
   workspace?: string | undefined;
   onPlan?: Plan;
   clock?: { t: number };
+  report?: { root: string; files: string[] };
 }
 
 /** One invocation of the sweep: its events played through SweepRuns on top of what was journaled before. */
@@ -85,7 +86,7 @@ function invoke(journaled: JournalRecord[], options: Invocation = {}) {
       best: i === 0,
     }),
   );
-  records.push(...runs.finish(rows));
+  records.push(...runs.finish(rows, options.report));
   return { records, runs, all: [...journaled, ...records] };
 }
 
@@ -102,6 +103,17 @@ const views = (records: JournalRecord[]): RunView[] => [...foldJournal(records).
 const trialRuns = (records: JournalRecord[]) => views(records).filter((view) => view.parent);
 
 describe('SweepRuns', () => {
+  it("logs the sweep's HTML report on the parent run, before the parent ends", () => {
+    const { records, runs } = invoke([], { report: { root: '/ws/report', files: ['index.html'] } });
+    const [parent] = views(records);
+    expect(parent?.files).toContain('report/index.html');
+    const at = records.findIndex((r) => r.t === 'files' && r.id === runs.parentId && r.prefix === 'report');
+    const end = records.findIndex((r) => r.t === 'end' && r.id === runs.parentId);
+    expect(records[at]).toMatchObject({ root: '/ws/report', files: ['index.html'], prefix: 'report' });
+    expect(at).toBeLessThan(end);
+    expect(views(invoke([]).records)[0]?.files).not.toContain('report/index.html');
+  });
+
   it('journals one parent holding the shared stages and a nested run per trial with few tags', () => {
     const { records, runs } = invoke([]);
     const [parent, t01, t02] = views(records);
