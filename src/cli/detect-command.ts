@@ -96,7 +96,6 @@ async function detectAll(
   const skipped: { image: string; reason: string }[] = [];
   const truthTable = truth && emptyTruthTable(classifier.meta.classes);
   const log = (line: string) => (options.json ? process.stderr : process.stdout).write(`${line}\n`);
-  await mkdir(options.out, { recursive: true });
   for (const [k, input] of inputs.entries()) {
     const progress = inputs.length > 1 ? `[${k + 1}/${inputs.length}] ` : '';
     const started = performance.now();
@@ -109,6 +108,8 @@ async function detectAll(
     }
     const faces = await classifyPhoto(faceModels, classifier, photo.image, options);
     const annotated = path.join(options.out, annotatedName(input.name));
+    // Made only now, so input that cannot be read leaves no output folder behind.
+    await mkdir(options.out, { recursive: true });
     await writeAtomically(annotated, await annotateFaces(photo.image, faces));
     const result = photoResult(input.name, annotated, photo.scale, faces);
     photos.push(result);
@@ -151,6 +152,7 @@ function annotatedName(name: string): string {
 }
 
 async function writeReports(report: { photos: PhotoResult[] }, options: DetectOptions): Promise<void> {
+  await mkdir(options.out, { recursive: true });
   await writeAtomically(path.join(options.out, 'detections.json'), `${JSON.stringify(report, null, 2)}\n`);
   if (options.csv) await writeAtomically(path.join(options.out, 'detections.csv'), formatDetectionsCsv(report.photos));
 }
