@@ -3,9 +3,11 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { annotationScale, FACE_CLASS_COLOURS } from '../../src/render/annotate-faces.js';
+import { waitForMlflow } from '../helpers/mlflow-server.js';
 import { queueFlags, queueProject, useCliProcesses } from '../helpers/queue-harness.js';
 import { runCli } from '../helpers/run-cli.js';
 import { copySample, ROOT, tempDir, writeFiles } from '../helpers/temp-project.js';
+import { trackedProject } from '../helpers/tracked-project.js';
 
 /** The masked scenes made by test/fixtures/detect/make-scenes.ts from face-api's demo photos. */
 const SCENES = path.join(ROOT, 'test', 'fixtures', 'detect', 'scenes');
@@ -360,6 +362,41 @@ describe('pipeline detect with a 2-class model trained through the queue', () =>
         missed: report.truthTable.missed,
         extra: report.truthTable.extra,
       });
+    },
+    SLOW_BACKEND_MS,
+  );
+});
+
+const mlflowUri = inject('mlflowUri');
+
+describe.skipIf(mlflowUri === null)('pipeline detect with a model from the MLflow Model Registry', () => {
+  it(
+    'finds and classifies the same faces as with the trial in the workspace',
+    async () => {
+      const uri = mlflowUri ?? '';
+      await waitForMlflow(uri);
+      const project = trackedProject(1);
+      const name = `detect-${process.pid}-${Date.now().toString(36)}`;
+      const tracking = ['--tracking-uri', uri, '--experiment', name];
+      const run = await runCli(['run', project.sweep, '--workspace', project.ws, ...tracking, '--register', name]);
+      expect(run.code, run.stderr).toBe(0);
+      const scene = path.join(SCENES, 'scene3.jpg');
+      const out = (k: string) => ['--out', path.join(project.dir, k), '--json'];
+      const registered = await runCli([
+        'detect',
+        scene,
+        '--model',
+        `models:/${name}/1`,
+        ...out('r'),
+        '--tracking-uri',
+        uri,
+      ]);
+      const local = await runCli(['detect', scene, '--sweep', project.sweep, '--workspace', project.ws, ...out('l')]);
+      expect(registered.code, registered.stderr).toBe(0);
+      expect(local.code, local.stderr).toBe(0);
+      const faces = (text: string) => (JSON.parse(text) as Report).photos[0]?.faces;
+      expect(faces(registered.stdout)?.length).toBeGreaterThan(0);
+      expect(faces(registered.stdout)).toEqual(faces(local.stdout));
     },
     SLOW_BACKEND_MS,
   );

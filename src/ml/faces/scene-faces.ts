@@ -53,10 +53,13 @@ export async function detectSceneFaces(
 
 /** `box` grown by `margin` on every side, snapped to whole pixels inside the image. */
 export function marginBox(box: Box, image: { width: number; height: number }, margin: CropMargin): Box {
-  const left = Math.max(0, Math.floor(box.x - margin.x * box.width));
-  const top = Math.max(0, Math.floor(box.y - margin.y * box.height));
-  const right = Math.min(image.width, Math.ceil(box.x + box.width * (1 + margin.x)));
-  const bottom = Math.min(image.height, Math.ceil(box.y + box.height * (1 + margin.y)));
+  // Snapped with a little tolerance, so float noise (2 + 50 × 1.1 = 57.000…01) does not add a pixel.
+  const floor = (v: number) => Math.floor(v + 1e-6);
+  const ceil = (v: number) => Math.ceil(v - 1e-6);
+  const left = Math.max(0, floor(box.x - margin.x * box.width));
+  const top = Math.max(0, floor(box.y - margin.y * box.height));
+  const right = Math.min(image.width, ceil(box.x + box.width + margin.x * box.width));
+  const bottom = Math.min(image.height, ceil(box.y + box.height + margin.y * box.height));
   return { x: left, y: top, width: Math.max(1, right - left), height: Math.max(1, bottom - top) };
 }
 
