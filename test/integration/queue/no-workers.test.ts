@@ -2,7 +2,8 @@ import { describe, expect, inject, it } from 'vitest';
 import { queueFlags, queueProject, trialsOf, useCliProcesses, workerFlags } from '../../helpers/queue-harness.js';
 import { stageFixtures } from '../../helpers/stage-fixtures.js';
 
-const redisUrl = inject('redisUrl');
+// A Redis database of its own: live workers of other test files (other prefixes) would change the hints checked here.
+const redisUrl = Object.assign(new URL(inject('redisUrl')), { pathname: '/3' }).toString();
 const { launch, startWorkers } = useCliProcesses();
 const fixtures = stageFixtures({ '*': 'succeed' });
 
@@ -41,7 +42,7 @@ describe('a queue that no live worker serves', () => {
     const [worker] = startWorkers(1, redisUrl, elsewhere, fixtures);
     await worker?.waitFor(/serving/);
     const run = launch(['run', p.sweep, ...queueFlags(redisUrl, p), '--wait-for-workers', '3']);
-    // Other test files share this Redis, so other prefixes may be listed too; the one with our worker must be.
+    // Earlier tests of this file may still have live workers on their prefixes; the one with ours must be named.
     const message = new RegExp(
       `no worker serves queue cpu \\(prefix ${escape(p.prefix)}\\); workers are live on prefix (\\S+, )*${escape(elsewhere.prefix)}(, \\S+)*: is --queue-prefix right\\?`,
     );
