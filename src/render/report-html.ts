@@ -37,7 +37,7 @@ table.results{border-collapse:collapse;font-size:13px}table.results th,table.res
 table.results th{background:#f3f3f3;cursor:pointer;user-select:none}table.results th:after{content:" \\2195";color:#aaa}
 table.results tr.best{background:#fff6c8;font-weight:bold}td.text,th.text{text-align:left}
 figure{display:inline-block;margin:8px 16px 8px 0;vertical-align:top}figcaption{font-size:13px;color:#555}
-pre{background:#f7f7f7;padding:8px;font-size:13px}.summary span{margin-right:18px}`;
+.scroll{overflow-x:auto}pre{background:#f7f7f7;padding:8px;font-size:13px}.summary span{margin-right:18px}`;
 
 // Sorts by the clicked column: numbers numerically (from data-value), text alphabetically; a second click reverses.
 const SORT_SCRIPT = `document.querySelectorAll('table.results th').forEach(function(th,col){th.addEventListener('click',function(){
@@ -83,7 +83,7 @@ function resultsTable(data: ReportData): string {
     ];
     return `<tr${t.best ? ' class="best"' : ''}>${cells.join('')}</tr>`;
   });
-  return `<table class="results" id="results"><thead><tr>${header}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<div class="scroll"><table class="results" id="results"><thead><tr>${header}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
 
 const figure = (body: string, caption: string) =>

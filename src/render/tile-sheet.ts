@@ -27,7 +27,9 @@ const FONT = 'font-family="DejaVu Sans, Arial, Helvetica, sans-serif"';
 
 /**
  * A PNG of cells in a grid, each a strip of tiles with its caption below, under a title: the CAM grid, the feature
- * maps and the misclassified gallery share this layout.
+ * maps and the misclassified gallery share this layout. Tiles are scaled into one RGB canvas here and the text is
+ * drawn over it in a single sharp call: a sheet holds up to a hundred tiles, and a sharp pipeline per tile cost more
+ * than the model's work.
  */
 export async function renderTileSheet(cells: readonly SheetCell[], options: TileSheetOptions): Promise<Buffer> {
   const strip = Math.max(1, ...cells.map((cell) => cell.tiles.length));
@@ -37,18 +39,15 @@ export async function renderTileSheet(cells: readonly SheetCell[], options: Tile
   const cellH = labelH + options.tile + lines * LINE + GAP + 4;
   const columns = Math.max(1, Math.min(options.columns, cells.length));
   const rows = Math.max(1, Math.ceil(cells.length / columns));
-  const width = Math.max(columns * cellW + GAP, options.title.length * 9.5 + 2 * GAP);
+  const width = Math.round(Math.max(columns * cellW + GAP, options.title.length * 9.5 + 2 * GAP));
   const height = TITLE + rows * cellH + GAP;
-  const origin = (index: number) => ({
-    x: GAP + (index % columns) * cellW,
-    y: TITLE + Math.floor(index / columns) * cellH,
-  });
+  const canvas: RgbImage = { width, height, data: new Uint8Array(width * height * 3).fill(255) };
   const text: string[] = [
     `<text x="${GAP}" y="20" font-size="15" font-weight="bold" ${FONT}>${escapeXml(options.title)}</text>`,
   ];
-  const composites: sharp.OverlayOptions[] = [];
   for (const [index, cell] of cells.entries()) {
-    const { x, y } = origin(index);
+    const x = GAP + (index % columns) * cellW;
+    const y = TITLE + Math.floor(index / columns) * cellH;
     cell.tiles.forEach((tile, t) => {
       const left = x + t * (options.tile + 2);
       const label = options.tileLabels?.[t];
@@ -57,7 +56,7 @@ export async function renderTileSheet(cells: readonly SheetCell[], options: Tile
           `<text x="${left + options.tile / 2}" y="${y + LINE - 3}" text-anchor="middle" font-size="11" fill="#555" ${FONT}>${escapeXml(label)}</text>`,
         );
       }
-      composites.push({ input: Buffer.from(tile.data), raw: { ...size(tile), channels: 3 }, left, top: y + labelH });
+      pasteScaled(canvas, tile, left, y + labelH, options.tile);
     });
     cell.caption.forEach((line, k) => {
       const baseline = y + labelH + options.tile + (k + 1) * LINE;
@@ -66,29 +65,39 @@ export async function renderTileSheet(cells: readonly SheetCell[], options: Tile
       );
     });
   }
-  const resized = await Promise.all(
-    composites.map(async (item) => ({ ...item, input: await fitTile(item, options.tile) })),
-  );
-  const background = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="#fff"/>${text.join('')}</svg>`;
-  return sharp(Buffer.from(background))
-    .composite(resized.map((item) => ({ ...item, raw: undefined })))
+  const overlay = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${text.join('')}</svg>`;
+  return sharp(canvas.data, { raw: { width, height, channels: 3 } })
+    .composite([{ input: Buffer.from(overlay), left: 0, top: 0 }])
     .png()
     .toBuffer();
 }
 
-function size(tile: RgbImage): { width: number; height: number } {
-  return { width: tile.width, height: tile.height };
-}
-
-/** A tile as a PNG of `side` × `side`: small activation maps are enlarged with hard pixel edges, photos smoothly. */
-async function fitTile(item: sharp.OverlayOptions, side: number): Promise<Buffer> {
-  const raw = item.raw as { width: number; height: number; channels: 3 };
-  return sharp(item.input as Buffer, { raw })
-    .resize(side, side, {
-      fit: 'contain',
-      background: '#ffffff',
-      kernel: raw.width < side / 2 ? 'nearest' : 'lanczos3',
-    })
-    .png()
-    .toBuffer();
+/**
+ * Draws `tile` into `canvas` scaled to fit a `side` × `side` box at (left, top), centred: enlarged with hard pixel
+ * edges (activation maps are meant to show their cells; small photos stay honest about their resolution), reduced
+ * by averaging the source pixels each target pixel covers.
+ */
+export function pasteScaled(canvas: RgbImage, tile: RgbImage, left: number, top: number, side: number): void {
+  const scale = Math.min(side / tile.width, side / tile.height);
+  const w = Math.max(1, Math.round(tile.width * scale));
+  const h = Math.max(1, Math.round(tile.height * scale));
+  const x0 = left + Math.floor((side - w) / 2);
+  const y0 = top + Math.floor((side - h) / 2);
+  for (let y = 0; y < h; y++) {
+    const sy0 = Math.floor((y * tile.height) / h);
+    const sy1 = Math.max(sy0 + 1, Math.floor(((y + 1) * tile.height) / h));
+    for (let x = 0; x < w; x++) {
+      const sx0 = Math.floor((x * tile.width) / w);
+      const sx1 = Math.max(sx0 + 1, Math.floor(((x + 1) * tile.width) / w));
+      const at = ((y0 + y) * canvas.width + x0 + x) * 3;
+      if (x0 + x < 0 || x0 + x >= canvas.width || y0 + y < 0 || y0 + y >= canvas.height) continue;
+      for (let c = 0; c < 3; c++) {
+        let sum = 0;
+        for (let sy = sy0; sy < sy1; sy++) {
+          for (let sx = sx0; sx < sx1; sx++) sum += tile.data[(sy * tile.width + sx) * 3 + c] ?? 0;
+        }
+        canvas.data[at + c] = Math.round(sum / ((sy1 - sy0) * (sx1 - sx0)));
+      }
+    }
+  }
 }

@@ -12,12 +12,12 @@ export interface SourceFacts {
 }
 
 /**
- * Params that change how a stage's outputs look, not what they say (chart sizes, report digits, montage size):
+ * Params that change how a stage's outputs look, not what they say (chart sizes, picture counts, report digits, montage size):
  * they are not run params (MLflow would chart and compare them); the run's `pipeline.json` keeps them.
  */
 export const PRESENTATION_PARAMS: Readonly<Partial<Record<StageKind, readonly string[]>>> = {
   evaluate: ['digits'],
-  visualize: ['width', 'height'],
+  visualize: ['width', 'height', 'camImages', 'featureChannels', 'mistakes'],
   synthesize: ['montage'],
 };
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { PipelineError } from '../../errors.js';
-import type { CamOptions, HeatMap } from './grad-cam.js';
+import { normalizeMaps, type CamOptions, type HeatMap } from './grad-cam.js';
 
 /** Layers that pass values through unchanged at inference, so they may sit between the pooling and the dense head. */
 const TRANSPARENT = new Set(['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout']);
@@ -25,32 +25,41 @@ export function camHead(model: tf.LayersModel): { dense: tf.layers.Layer; featur
 }
 
 /**
- * The class activation map of Zhou et al. (2016), the report's CAM: for a model ending in global average pooling and
- * a dense layer, the pooled feature maps weighted by the dense weights of the class (for one sigmoid unit: +w for
- * class 1, −w for class 0), ReLU, scaled to [0, 1]. Undefined when the model does not end that way (use Grad-CAM).
+ * The class activation map of Zhou et al. (2016), the report's CAM, for a batch of images [n, h, w, c]: for a model
+ * ending in global average pooling and a dense layer, the pooled feature maps weighted by the dense weights of each
+ * image's class (for one sigmoid unit: +w for class 1, −w for class 0), ReLU, scaled to [0, 1]. Undefined when the
+ * model does not end that way (use Grad-CAM).
  */
-export function classActivationMap(
+export function classActivationMaps(
   model: tf.LayersModel,
   input: tf.Tensor4D,
-  options: Pick<CamOptions, 'classIndex'>,
-): HeatMap | undefined {
+  classes: readonly number[],
+): HeatMap[] | undefined {
   const head = camHead(model);
   if (!head) return undefined;
   const kernel = head.dense.getWeights()[0];
   if (!kernel) throw new PipelineError('STAGE_FAILED', `dense layer '${head.dense.name}' has no kernel`);
   const units = kernel.shape[1] ?? 1;
   const featureModel = tf.model({ inputs: model.inputs, outputs: head.features.output });
-  const map = tf.tidy(() => {
-    const features = (featureModel.predict(input) as tf.Tensor).squeeze([0]);
-    const column =
-      units === 1 ? kernel.reshape([-1]).mul(options.classIndex === 1 ? 1 : -1) : kernel.gather(options.classIndex, 1);
-    const weighted = features.mul(column).sum(-1);
-    const positive = tf.relu(weighted);
-    const max = positive.max();
-    return tf.where(max.greater(0), positive.div(max.maximum(1e-12)), positive) as tf.Tensor2D;
+  const maps = tf.tidy<tf.Tensor3D>(() => {
+    const features = featureModel.predict(input) as tf.Tensor4D;
+    // One weight vector per image: [n, channels], broadcast over the spatial axes.
+    const perImage =
+      units === 1
+        ? tf.tensor2d(classes.map((k) => [k === 1 ? 1 : -1])).matMul(kernel.reshape([1, -1]))
+        : kernel.transpose().gather(tf.tensor1d([...classes], 'int32'));
+    return features.mul(perImage.reshape([classes.length, 1, 1, -1])).sum(-1);
   });
-  const [height = 0, width = 0] = map.shape;
-  const values = Float32Array.from(map.dataSync());
-  map.dispose();
-  return { width, height, values };
+  const heat = normalizeMaps(maps);
+  maps.dispose();
+  return heat;
+}
+
+/** {@link classActivationMaps} for one image [1, h, w, c]. */
+export function classActivationMap(
+  model: tf.LayersModel,
+  input: tf.Tensor4D,
+  options: Pick<CamOptions, 'classIndex'>,
+): HeatMap | undefined {
+  return classActivationMaps(model, input, [options.classIndex])?.[0];
 }

@@ -42,29 +42,31 @@ function layerNamed(model: tf.LayersModel, name: string | undefined): tf.layers.
   return layer;
 }
 
-/** The score of `classIndex` in a batch of outputs: the softmax channel, or p / 1 − p for one sigmoid unit. */
-function classScore(output: tf.Tensor, classIndex: number): tf.Tensor {
+/** Per row of a batch of outputs, the score of that row's class: its softmax channel, or p / 1 − p for one sigmoid unit. */
+function classScores(output: tf.Tensor, classes: readonly number[]): tf.Tensor {
   const units = output.shape[output.shape.length - 1] ?? 1;
   if (units === 1) {
     const p = output.reshape([-1]);
-    return classIndex === 1 ? p : tf.sub(1, p);
+    const positive = tf.tensor1d(classes.map((k) => (k === 1 ? 1 : 0)));
+    return p.mul(positive).add(tf.sub(1, p).mul(tf.sub(1, positive)));
   }
-  return output.slice([0, classIndex], [-1, 1]).reshape([-1]);
+  return output.mul(tf.oneHot(tf.tensor1d([...classes], 'int32'), units)).sum(-1);
 }
 
 /**
- * Runs `model` on `input` (one preprocessed image, [1, h, w, c]) and returns the activations A of `layer` and
- * dScore/dA. tfjs cannot differentiate with respect to an intermediate tensor, and a functional model may route
- * around the layer (residual connections), so the head cannot be re-run from A alone. Instead the layer's output
- * gets a zero offset δ added for one forward pass: dScore/dδ equals dScore/dA, whatever the topology.
+ * Runs `model` on `input` (preprocessed images, [n, h, w, c]) and returns the activations A of `layer` and, per
+ * image, dScore/dA of its class. tfjs cannot differentiate with respect to an intermediate tensor, and a functional
+ * model may route around the layer (residual connections), so the head cannot be re-run from A alone. Instead the
+ * layer's output gets a zero offset δ added for one forward pass: dScore/dδ equals dScore/dA, whatever the topology.
+ * At inference images do not interact, so the gradient of the summed scores is each image's own.
  */
 function activationsAndGradients(
   model: tf.LayersModel,
   layer: tf.layers.Layer,
   input: tf.Tensor4D,
-  classIndex: number,
+  classes: readonly number[],
 ): { activations: tf.Tensor; gradients: tf.Tensor } {
-  const shape = [1, ...(spatialOutput(layer)?.shape.slice(1) ?? [])] as number[];
+  const shape = [input.shape[0], ...(spatialOutput(layer)?.shape.slice(1) ?? [])] as number[];
   const original = layer.call.bind(layer);
   let activations: tf.Tensor | undefined;
   const gradOf = tf.grad((offset: tf.Tensor) => {
@@ -74,45 +76,56 @@ function activationsAndGradients(
       return tf.add(out, offset);
     };
     try {
-      return classScore(model.apply(input, { training: false }) as tf.Tensor, classIndex).sum();
+      return classScores(model.apply(input, { training: false }) as tf.Tensor, classes).sum();
     } finally {
       layer.call = original;
     }
   });
   const offset = tf.zeros(shape);
-  const gradients = gradOf(offset);
+  const gradients = tf.tidy(() => gradOf(offset));
   offset.dispose();
   if (!activations) throw new PipelineError('STAGE_FAILED', `layer '${layer.name}' was not reached`);
   return { activations, gradients };
 }
 
-/** ReLU, then scaled so the maximum is 1 (all zeros stay zeros), as Keras' Grad-CAM example does. */
-function normalize(map: tf.Tensor2D): HeatMap {
-  const [height = 0, width = 0] = map.shape;
+/** Each [h, w] map of a batch: ReLU, then scaled so its maximum is 1 (all zeros stay zeros), as Keras' example does. */
+export function normalizeMaps(maps: tf.Tensor3D): HeatMap[] {
+  const [count = 0, height = 0, width = 0] = maps.shape;
   const values = tf.tidy(() => {
-    const positive = tf.relu(map);
-    const max = positive.max();
+    const positive = tf.relu(maps);
+    const max = positive.max([1, 2], true);
     return tf.where(max.greater(0), positive.div(max.maximum(1e-12)), positive);
   });
   const data = values.dataSync() as Float32Array;
   values.dispose();
-  return { width, height, values: Float32Array.from(data) };
+  const size = height * width;
+  return Array.from({ length: count }, (_, n) => ({ width, height, values: data.slice(n * size, (n + 1) * size) }));
 }
 
 /**
- * Grad-CAM (Selvaraju et al., 2017) for one image: the channels of a conv layer's output weighted by the spatial
- * mean of the class score's gradient, summed, ReLU, scaled to [0, 1]. `input` is one preprocessed image [1, h, w, c].
+ * Grad-CAM (Selvaraju et al., 2017) for a batch of images: per image, the channels of a conv layer's output weighted
+ * by the spatial mean of its class score's gradient, summed, ReLU, scaled to [0, 1]. `input`: preprocessed images
+ * [n, h, w, c]; `classes`: the class to explain for each.
  */
-export function gradCam(model: tf.LayersModel, input: tf.Tensor4D, options: CamOptions): HeatMap {
-  const layer = layerNamed(model, options.layerName);
-  const { activations, gradients } = activationsAndGradients(model, layer, input, options.classIndex);
-  const map = tf.tidy<tf.Tensor2D>(() => {
-    const weights = gradients.mean([0, 1, 2]);
-    return activations.squeeze([0]).mul(weights).sum(-1);
-  });
+export function gradCams(
+  model: tf.LayersModel,
+  input: tf.Tensor4D,
+  classes: readonly number[],
+  layerName?: string,
+): HeatMap[] {
+  const layer = layerNamed(model, layerName);
+  const { activations, gradients } = activationsAndGradients(model, layer, input, classes);
+  const maps = tf.tidy<tf.Tensor3D>(() => activations.mul(gradients.mean([1, 2], true)).sum(-1));
   activations.dispose();
   gradients.dispose();
-  const heat = normalize(map);
-  map.dispose();
+  const heat = normalizeMaps(maps);
+  maps.dispose();
+  return heat;
+}
+
+/** {@link gradCams} for one image [1, h, w, c]. */
+export function gradCam(model: tf.LayersModel, input: tf.Tensor4D, options: CamOptions): HeatMap {
+  const [heat] = gradCams(model, input, [options.classIndex], options.layerName);
+  if (!heat) throw new PipelineError('STAGE_FAILED', 'no heat map computed');
   return heat;
 }

@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { colorizeHeatMap, jetColor, overlayImages, resampleGrid } from '../../../src/render/heat-map.js';
 import { epochTableCsv, epochTableMarkdown } from '../../../src/render/epoch-table.js';
-import { renderTileSheet } from '../../../src/render/tile-sheet.js';
+import { pasteScaled, renderTileSheet } from '../../../src/render/tile-sheet.js';
 
 describe('heat-map pictures', () => {
   it('jet runs blue → green → red', () => {
@@ -23,6 +23,27 @@ describe('heat-map pictures', () => {
     expect(heat.data.length).toBe(18);
     const image = { width: 3, height: 2, data: new Uint8Array(18).fill(200) };
     expect(overlayImages(image, heat, 0.5).data[0]).toBe(164);
+  });
+
+  it('tiles are enlarged with hard edges, reduced by averaging, and centred', () => {
+    const grey = (values: number[], width: number) => ({
+      width,
+      height: values.length / width,
+      data: Uint8Array.from(values.flatMap((v) => [v, v, v])),
+    });
+    const red = (image: { data: Uint8Array }) => Array.from(image.data.filter((_, i) => i % 3 === 0));
+    const canvas = grey(new Array<number>(16).fill(255), 4);
+    pasteScaled(canvas, grey([0, 100, 200, 50], 2), 0, 0, 4);
+    expect(red(canvas)).toEqual([0, 0, 100, 100, 0, 0, 100, 100, 200, 200, 50, 50, 200, 200, 50, 50]);
+    const small = grey(new Array<number>(4).fill(255), 2);
+    pasteScaled(small, grey([0, 100, 200, 50, 0, 100, 200, 50, 10, 10, 30, 30, 10, 10, 30, 30], 4), 0, 0, 2);
+    expect(red(small)).toEqual([50, 125, 10, 30]);
+    const wide = grey(new Array<number>(16).fill(255), 4);
+    pasteScaled(wide, grey([0, 0], 2), 0, 0, 4);
+    expect(red(wide)).toEqual([255, 255, 255, 255, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255, 255]);
+    const tall = grey(new Array<number>(16).fill(255), 4);
+    pasteScaled(tall, grey([0, 0], 1), 0, 0, 4);
+    expect(red(tall)).toEqual([255, 0, 0, 255, 255, 0, 0, 255, 255, 0, 0, 255, 255, 0, 0, 255]);
   });
 
   it('a tile sheet is a PNG big enough for its cells', async () => {

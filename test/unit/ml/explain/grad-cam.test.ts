@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../../../src/ml/backend.js';
-import { camHead, classActivationMap } from '../../../../src/ml/explain/class-activation-map.js';
-import { gradCam, lastConvLayer, type HeatMap } from '../../../../src/ml/explain/grad-cam.js';
+import { camHead, classActivationMap, classActivationMaps } from '../../../../src/ml/explain/class-activation-map.js';
+import { gradCam, gradCams, lastConvLayer, type HeatMap } from '../../../../src/ml/explain/grad-cam.js';
 import { buildBasicCnn } from '../../../../src/ml/models/basic-cnn.js';
 
 interface Case {
@@ -103,6 +103,26 @@ describe('gradCam matches Keras', () => {
     for (const [classIndex, expected] of Object.entries(fixture.residual.gradCam)) {
       expectClose(gradCam(model, input, { classIndex: Number(classIndex) }), expected);
     }
+  });
+
+  it('a batch gives each image its own map, as one image at a time does (Grad-CAM and CAM)', () => {
+    const model = residualGap();
+    const one = loadCase(model, fixture.residual);
+    const batch = tf.concat([one, one.reverse(1), one]);
+    const classes = [2, 0, 1];
+    const singles = classes.map((k, n) => {
+      const image = batch.slice([n], [1]);
+      return [gradCam(model, image, { classIndex: k }), classActivationMap(model, image, { classIndex: k })];
+    });
+    const grads = gradCams(model, batch, classes);
+    const cams = classActivationMaps(model, batch, classes) ?? [];
+    const worst = (a: HeatMap | undefined, b: HeatMap | undefined) =>
+      Math.max(...Array.from(a?.values ?? [NaN]).map((v, i) => Math.abs(v - (b?.values[i] ?? NaN))));
+    singles.forEach(([grad, cam], n) => {
+      expect(worst(grads[n], grad)).toBeLessThan(1e-6);
+      expect(worst(cams[n], cam)).toBeLessThan(1e-6);
+    });
+    expect(grads[0]?.values).not.toEqual(grads[1]?.values);
   });
 
   it('leaves the model as it was (same predictions after, no leaked tensors)', () => {
