@@ -40,11 +40,12 @@ export async function connectRedis(url: string, timeoutMs = 5000): Promise<Redis
   return redis;
 }
 
-/** `redis://host:port` of a Redis URL, without its password: safe to print. */
+/** `redis://host:port[/db]` of a Redis URL, without its credentials: safe to print, and names the same database. */
 export function redisAddress(url: string): string {
   try {
     const parsed = new URL(url);
-    return `${parsed.protocol}//${parsed.hostname}:${parsed.port || '6379'}`;
+    const database = parsed.pathname === '/' ? '' : parsed.pathname;
+    return `${parsed.protocol}//${parsed.hostname}:${parsed.port || '6379'}${database}`;
   } catch {
     return url;
   }
