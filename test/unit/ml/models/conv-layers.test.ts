@@ -19,6 +19,16 @@ describe('conv layers of a model', () => {
     model.dispose();
   });
 
+  it('resnet50v2: 53 convolutions (Keras: 49 + 4 shortcuts), the CAM layer is post_relu after the last batch norm', async () => {
+    const config = MODEL_CATALOG.resnet50v2.config.parse({});
+    const model = await buildModel('resnet50v2', config, { shape: [32, 32, 3], classCount: 2 });
+    const convs = convLayerNames(model);
+    expect(convs).toHaveLength(53);
+    expect(convs.at(-1)).toBe('conv5_block3_3_conv');
+    expect(lastConvLayerName(model)).toBe('post_relu');
+    model.dispose();
+  });
+
   it('a model with no feature map is refused', () => {
     const model = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [4] })] });
     expect(convLayerNames(model)).toEqual([]);
