@@ -127,6 +127,7 @@ function familyParams<N extends ModelName, C extends z.ZodRawShape>(name: N, con
 const FAMILY_PARAMS = [
   familyParams('basic-cnn', MODEL_CATALOG['basic-cnn'].config.shape),
   familyParams('resnet50v2', MODEL_CATALOG.resnet50v2.config.shape),
+  familyParams('mobilenetv2', MODEL_CATALOG.mobilenetv2.config.shape),
 ] as const satisfies readonly { shape: { model: z.ZodType<ModelName> } }[];
 
 /** One option per family, told apart by `model` (default: basic-cnn), so each family has exactly its own keys. */

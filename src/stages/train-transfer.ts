@@ -1,6 +1,7 @@
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { applyFreeze } from '../ml/models/backbone.js';
-import { loadWeightsFile } from '../ml/models/weights.js';
+import { MODEL_CATALOG } from '../ml/models/model-catalog.js';
+import { assignWeights, loadWeightsFile, readPackagedWeights } from '../ml/models/weights.js';
 import { compileClassifier } from '../ml/train/optimizer.js';
 import type { TransferConfig } from '../ml/models/transfer-head.js';
 import { backboneTraining, type TrainParams } from './catalog.js';
@@ -31,8 +32,19 @@ export function modelInputShape(params: TrainParams, dataShape: [number, number,
 /** Sets the backbone's starting weights as `params.pretrained` says (`false`: the initializers' draw stays). */
 export async function loadPretrained(model: tf.LayersModel, params: TrainParams): Promise<void> {
   if (!isTransfer(params) || params.pretrained === false) return;
-  if (params.pretrained === true) throw new Error(`model family ${params.model} ships no pretrained weights`);
-  await loadWeightsFile(model, params.pretrained, 'backbone', `train.pretrained ${params.pretrained}`);
+  if (params.pretrained !== true) {
+    await loadWeightsFile(model, params.pretrained, 'backbone', `train.pretrained ${params.pretrained}`);
+    return;
+  }
+  const source = MODEL_CATALOG[params.model].weights;
+  // The catalogue refuses `pretrained: true` for a family that ships no weights; this guards the type.
+  if (source === 'initializers') throw new Error(`model family ${params.model} ships no pretrained weights`);
+  const weights = await readPackagedWeights(source);
+  try {
+    assignWeights(model, weights, 'backbone', `${params.model} weights from ${source}`);
+  } finally {
+    tf.dispose(Object.values(weights));
+  }
 }
 
 /**

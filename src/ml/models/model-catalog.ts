@@ -16,8 +16,11 @@ export interface ModelFamily {
   inputSize: number;
   /** How 0..255 pixels are scaled before the model sees them. */
   preprocess: Preprocess;
-  /** Where the starting weights come from: `initializers` draws them fresh (from the trial's seed). */
-  weights: 'initializers';
+  /**
+   * Where `pretrained: true` takes weights from: `initializers` (none packaged: true is refused) or an installed
+   * package (read from its files at run time, never downloaded; ml/models/weights.ts).
+   */
+  weights: 'initializers' | 'nsfwjs';
   /** Layers of the backbone (the input layer not counted): what `freeze: N` may name at most. 0: no backbone. */
   backboneLayers: number;
   /** Weights a `pretrained` file must hold (first, middle, last layer): checked when the sweep is planned. */
@@ -33,6 +36,8 @@ interface TransferLimits {
   inputSize: number;
   minInputSize: number;
   backboneLayers: number;
+  /** Whether the family ships weights (`pretrained: true`), which are then the default, frozen. */
+  packaged: boolean;
 }
 
 /**
@@ -52,15 +57,19 @@ function transferSchema(limits: TransferLimits) {
       dropout: z.number().min(0).lt(1).default(0.5).describe('Dropout rate between global pooling and the output.'),
       pretrained: z
         .union([z.boolean(), z.string().min(1)])
-        .default(false)
-        .describe('false: fresh weights; a path: a tfjs Layers model (model.json + weights) loaded by layer name.'),
+        .refine((value) => value !== true || limits.packaged, 'this model ships no weights: give a path, or false')
+        .default(limits.packaged)
+        .describe(
+          'true: the weights the family ships; false: fresh weights; a path: a tfjs Layers model (model.json + ' +
+            'weights) loaded by layer name.',
+        ),
       freeze: z
         .union([
           z.enum(['backbone', 'none']),
           z.number().int().min(0).max(limits.backboneLayers, `the backbone has ${limits.backboneLayers} layers`),
         ])
-        .default('none')
-        .describe('Layers that do not train: backbone | none | this many leading layers (default none).'),
+        .default(limits.packaged ? 'backbone' : 'none')
+        .describe('Layers that do not train: backbone | none | this many leading layers.'),
       fineTune: z
         .strictObject({
           afterEpochs: positiveInt.describe('Epochs with the backbone frozen before it is unfrozen.'),
@@ -92,12 +101,22 @@ export const MODEL_CATALOG = {
   },
   /** Keras' ResNet50V2 with a pooling → dropout → dense head; the ResNet report's model (64×64). */
   resnet50v2: {
-    config: transferSchema({ inputSize: 64, minInputSize: 32, backboneLayers: 189 }),
+    config: transferSchema({ inputSize: 64, minInputSize: 32, backboneLayers: 189, packaged: false }),
     inputSize: 64,
     preprocess: 'symmetric',
     weights: 'initializers',
     backboneLayers: 189,
     weightNames: ['conv1_conv/kernel', 'conv3_block1_0_conv/kernel', 'post_bn/moving_variance'],
+  },
+  /** Keras' MobileNetV2 (alpha 1.0) with nsfwjs' weights (MIT): pretrained and frozen by default. */
+  mobilenetv2: {
+    config: transferSchema({ inputSize: 224, minInputSize: 32, backboneLayers: 153, packaged: true }),
+    inputSize: 224,
+    // nsfwjs trained its MobileNetV2 on pixels / 255, not Keras' [-1, 1].
+    preprocess: 'unit',
+    weights: 'nsfwjs',
+    backboneLayers: 153,
+    weightNames: ['Conv1/kernel', 'block_8_expand/kernel', 'Conv_1_bn/moving_variance'],
   },
 } as const satisfies Record<string, ModelFamily>;
 

@@ -9,6 +9,7 @@ export type ModelBuilder<C> = (config: C, input: ModelInput) => tf.LayersModel;
 const MODELS: { [N in ModelName]: () => Promise<ModelBuilder<ModelConfig<N>>> } = {
   'basic-cnn': async () => (await import('./basic-cnn.js')).buildBasicCnn,
   resnet50v2: async () => (await import('./resnet-v2.js')).buildResnet50v2,
+  mobilenetv2: async () => (await import('./mobilenet-v2.js')).buildMobilenetV2,
 };
 
 /** Builds the model of family `name` from its config (extra keys, such as the training-loop params, are ignored). */

@@ -79,3 +79,21 @@ export async function loadWeightsFile(model: tf.LayersModel, source: string, sco
     tf.dispose(Object.values(weights));
   }
 }
+
+/**
+ * The weights a family ships in an installed package, by name: nsfwjs' MobileNetV2 (a tfjs Layers model whose
+ * quantized weights are a base64 JS module), loaded through the package's own `nsfwjs/models/mobilenet_v2` export.
+ * Nothing is downloaded. The caller disposes them.
+ */
+export async function readPackagedWeights(source: 'nsfwjs'): Promise<tf.NamedTensorMap> {
+  switch (source) {
+    case 'nsfwjs': {
+      const { MobileNetV2Model } = await import('nsfwjs/models/mobilenet_v2');
+      const json = ((await MobileNetV2Model.modelJson()) as { default: LayersModelFile }).default;
+      const bundles = await Promise.all(MobileNetV2Model.weightBundles.map((load) => load()));
+      const data = Buffer.concat(bundles.map((bundle) => Buffer.from(bundle.default, 'base64')));
+      const specs = json.weightsManifest.flatMap((group) => group.weights);
+      return tf.io.decodeWeights(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength), specs);
+    }
+  }
+}
