@@ -138,6 +138,17 @@ export const TrainParamsSchema = z.discriminatedUnion('model', FAMILY_PARAMS, {
       : undefined,
 });
 
+/**
+ * `train` params switched to family `model` (a `--set train.model=...` or a grid over models): keys of other families'
+ * own configs (the basic CNN's `filters`, `denseUnits`) are dropped, so a pipeline written for one family runs with
+ * another; the training loop's keys, keys both families share, and unknown keys (still an error) are kept.
+ */
+export function switchTrainFamily(params: Record<string, unknown>, model: ModelName): Record<string, unknown> {
+  const own = new Set(Object.keys(MODEL_CATALOG[model].config.shape));
+  const others = new Set(MODEL_NAMES.flatMap((name) => Object.keys(MODEL_CATALOG[name].config.shape)));
+  return Object.fromEntries(Object.entries(params).filter(([key]) => own.has(key) || !others.has(key)));
+}
+
 /** Validates `raw` as `train` params of family `model` (defaults filled in); throws a ZodError on bad input. */
 export function parseTrainParams<N extends ModelName>(model: N, raw: Record<string, unknown>): TrainParamsFor<N> {
   // The discriminated union picks the option whose `model` literal is N, so the output is that option's type.

@@ -17,7 +17,8 @@ describe('embed nodes for frozen backbones', async () => {
     const [embed] = embeds;
     expect(embed).toMatchObject({ id: 'train-embed', trial: null, needs: ['split'] });
     expect(embed?.trials).toHaveLength(12);
-    expect(embed?.params).toEqual({ model: 'resnet50v2', inputSize: 64, pretrained: false, seed: 42 });
+    // Packaged weights replace every backbone weight, so the seed is not part of the features' key.
+    expect(embed?.params).toEqual({ model: 'mobilenetv2', inputSize: 128, pretrained: true, seed: 0 });
     const trains = plan.nodes.filter((node) => node.kind === 'train');
     expect(trains).toHaveLength(12);
     for (const train of trains) {
@@ -33,7 +34,7 @@ describe('embed nodes for frozen backbones', async () => {
     expect(other.nodes.filter((node) => node.kind === 'embed').map((node) => node.cacheKey)).toEqual([
       embeds[0]?.cacheKey,
     ]);
-    const resized = planSweep(await loadSweep(transfer, [parseSetFlag('train.inputSize=32')]));
+    const resized = planSweep(await loadSweep(transfer, [parseSetFlag('train.inputSize=96')]));
     expect(resized.nodes.find((node) => node.kind === 'embed')?.cacheKey).not.toBe(embeds[0]?.cacheKey);
   });
 
