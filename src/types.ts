@@ -1,5 +1,5 @@
 /** Every stage kind, in pipeline order; the catalog (stages/catalog.ts) describes each. */
-export const STAGE_KINDS = ['ingest', 'synthesize', 'split', 'train', 'evaluate', 'visualize'] as const;
+export const STAGE_KINDS = ['ingest', 'synthesize', 'split', 'embed', 'train', 'evaluate', 'visualize'] as const;
 export type StageKind = (typeof STAGE_KINDS)[number];
 
 /** A stage as declared in a pipeline file, params not yet resolved for a trial. */
@@ -65,6 +65,8 @@ export interface PlanNode {
   cacheKey: string;
   params: Record<string, unknown>;
   resources: { gpu: number };
+  /** How the node was planned, where that is not obvious (a train node whose backbone trains end to end). */
+  note?: string;
 }
 
 /** A planned sweep: trials, nodes in dependency order. */

@@ -1,8 +1,8 @@
-import { TrainParamsSchema, type TrainParams } from '../../src/stages/catalog.js';
+import { parseTrainParams, type TrainParamsFor } from '../../src/stages/catalog.js';
 import type { CpuUse } from './cpu-usage.js';
 
 /** The report's CNN and training settings; the Keras script gets the same values on its command line. */
-export const BENCH_PARAMS: TrainParams = TrainParamsSchema.parse({
+export const BENCH_PARAMS: TrainParamsFor<'basic-cnn'> = parseTrainParams('basic-cnn', {
   filters: [32, 64, 128],
   denseUnits: 128,
   dropout: 0.5,

@@ -5,6 +5,7 @@ import { loadSweep } from '../spec/load-sweep.js';
 import { planSweep } from '../plan/plan-sweep.js';
 import { fingerprintFolder } from '../store/data-folder.js';
 import { WorkspaceStore } from '../store/workspace-store.js';
+import { fingerprintPretrained } from './pretrained-weights.js';
 import type { Plan, StageSpec, SweepSpec } from '../types.js';
 
 export interface SweepCommandOptions {
@@ -35,6 +36,7 @@ export async function openSweep(arg: string, options: SweepCommandOptions): Prom
  * Reading a few thousand small images takes well under a second. A missing folder stops the sweep before it starts.
  */
 export function fingerprintData(stage: StageSpec, params: Record<string, unknown>): string | undefined {
+  if (stage.kind === 'train') return fingerprintPretrained(stage, params);
   if (stage.kind !== 'ingest' || typeof params.dataDir !== 'string') return undefined;
   const root = params.dataDir;
   if (!existsSync(root) || !statSync(root).isDirectory()) {

@@ -152,12 +152,14 @@ async function planCommand(arg: string, options: ListOptions): Promise<number> {
   const nodes = plan.nodes.map((node) => ({
     id: node.id,
     stage: node.stage,
+    kind: node.kind,
     trial: node.trial,
     trials: node.trials,
     needs: node.needs,
     cacheKey: node.cacheKey,
     cached: store.has(node.cacheKey),
     params: node.params,
+    ...(node.note === undefined ? {} : { note: node.note }),
   }));
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ trials: plan.trials, nodes }, null, 2)}\n`);
@@ -170,7 +172,8 @@ async function planCommand(arg: string, options: ListOptions): Promise<number> {
   for (const node of nodes) {
     const needs = node.needs.length > 0 ? ` ← ${node.needs.join(', ')}` : '';
     process.stdout.write(
-      `  ${node.cached ? 'cached ' : 'run    '} ${node.id}${needs}  [${node.cacheKey.slice(0, 12)}]\n`,
+      `  ${node.cached ? 'cached ' : 'run    '} ${node.id}${needs}  [${node.cacheKey.slice(0, 12)}]` +
+        `${node.note === undefined ? '' : `  (${node.note})`}\n`,
     );
   }
   return 0;

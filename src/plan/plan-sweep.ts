@@ -3,6 +3,7 @@ import { STAGES } from '../stages/catalog.js';
 import { resolveStageParams } from '../spec/overrides.js';
 import type { Plan, PlanNode, StageSpec, SweepSpec, Trial } from '../types.js';
 import { canonicalJson, sha256 } from '../util/hash.js';
+import { embedNodeFor, type NodeDraft } from './embed-node.js';
 import { expandGrid } from './expand-grid.js';
 
 /** Data a stage reads from outside the workspace, summarised as a string (e.g. a folder's listing hash). */
@@ -51,31 +52,40 @@ function addTrialNodes(sweep: SweepSpec, trial: Trial, nodes: Map<string, PlanNo
   for (const stage of sweep.pipeline.stages) {
     const stageParams = params.get(stage.name) ?? {};
     const upstream = stage.needs.map((need) => [need, keyOf.get(need)] as const);
+    const external = options.fingerprint?.(stage, stageParams);
+    const embed = embedNodeFor(sweep.pipeline, stage, stageParams, upstream, external);
+    if (embed?.node) {
+      addNode(nodes, trial.id, embed.node);
+      upstream.push([embed.node.stage, embed.node.cacheKey]);
+    }
     const cacheKey = computeCacheKey({
       kind: stage.kind,
       version: STAGES[stage.kind].version,
       params: stageParams,
-      external: options.fingerprint?.(stage, stageParams),
+      external,
       upstream: Object.fromEntries(upstream),
     });
     keyOf.set(stage.name, cacheKey);
-    const existing = nodes.get(cacheKey);
-    if (existing) {
-      existing.trials.push(trial.id);
-      continue;
-    }
-    nodes.set(cacheKey, {
-      id: cacheKey,
+    addNode(nodes, trial.id, {
       stage: stage.name,
       kind: stage.kind,
-      trial: trial.id,
-      trials: [trial.id],
       needs: upstream.map(([, key]) => key ?? ''),
       cacheKey,
       params: stageParams,
       resources: stage.resources,
+      ...(embed?.note === undefined ? {} : { note: embed.note }),
     });
   }
+}
+
+/** Adds `draft` for `trialId`, or adds the trial to the node with the same cache key. */
+function addNode(nodes: Map<string, PlanNode>, trialId: string, draft: NodeDraft): void {
+  const existing = nodes.get(draft.cacheKey);
+  if (existing) {
+    existing.trials.push(trialId);
+    return;
+  }
+  nodes.set(draft.cacheKey, { id: draft.cacheKey, trial: trialId, trials: [trialId], ...draft });
 }
 
 /** What identifies a node's output; see {@link planSweep}. */

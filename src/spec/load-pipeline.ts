@@ -58,12 +58,15 @@ export function parsePipeline(source: YamlSource): PipelineSpec {
   return { file: source.file, name, stages: ordered };
 }
 
-/** Data folders are written relative to the pipeline file; the planner sees absolute paths. */
+/** Data folders and weight files are written relative to the pipeline file; the planner sees absolute paths. */
 export function resolveDataPaths(
   kind: string,
   params: Record<string, unknown>,
   baseDir: string,
 ): Record<string, unknown> {
+  if (kind === 'train' && typeof params.pretrained === 'string') {
+    return { ...params, pretrained: path.resolve(baseDir, params.pretrained) };
+  }
   if (kind !== 'ingest' || typeof params.dataDir !== 'string') return params;
   return { ...params, dataDir: path.resolve(baseDir, params.dataDir) };
 }

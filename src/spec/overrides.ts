@@ -1,4 +1,5 @@
-import { STAGES } from '../stages/catalog.js';
+import { STAGES, switchTrainFamily } from '../stages/catalog.js';
+import { isModelName } from '../ml/models/model-catalog.js';
 import type { Override, PipelineSpec, StageSpec } from '../types.js';
 import { resolveDataPaths } from './load-pipeline.js';
 import { objectShape } from './yaml-source.js';
@@ -72,7 +73,11 @@ export function resolveStageParams(
     if (typeof target === 'string')
       throw new PipelineError('SPEC_INVALID', `${override.origin}: ${override.path}: ${target}`);
     const current = raw.get(target.stage.name) ?? {};
-    const updated = setAtPath(current, target.keys, override.value);
+    let updated = setAtPath(current, target.keys, override.value);
+    const family = override.value;
+    if (target.stage.kind === 'train' && target.keys.join('.') === 'model' && typeof family === 'string') {
+      if (isModelName(family)) updated = switchTrainFamily(updated, family);
+    }
     raw.set(target.stage.name, resolveDataPaths(target.stage.kind, updated, override.baseDir));
   }
   const resolved = new Map<string, Record<string, unknown>>();

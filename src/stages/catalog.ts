@@ -116,28 +116,79 @@ const TRAIN_LOOP = {
 };
 
 /** `train` params for one model family: its name, its own config (ml/models/model-catalog.ts), the loop's params. */
-function familyParams<N extends ModelName>(name: N) {
+function familyParams<N extends ModelName, C extends z.ZodRawShape>(name: N, config: C) {
   const model = z.literal(name).describe(`Model family: ${MODEL_NAMES.join(' | ')}.`);
   return z.strictObject({
     model: name === DEFAULT_MODEL ? model.default(name) : model,
-    ...MODEL_CATALOG[name].config.shape,
+    ...config,
     ...TRAIN_LOOP,
   });
 }
 
-type FamilyParamsSchema = { [N in ModelName]: ReturnType<typeof familyParams<N>> }[ModelName];
+// Spelled out per family (not mapped over MODEL_NAMES) so each option's type keeps its own family's keys.
+const FAMILY_PARAMS = [
+  familyParams('basic-cnn', MODEL_CATALOG['basic-cnn'].config.shape),
+  familyParams('resnet50v2', MODEL_CATALOG.resnet50v2.config.shape),
+  familyParams('mobilenetv2', MODEL_CATALOG.mobilenetv2.config.shape),
+] as const satisfies readonly { shape: { model: z.ZodType<ModelName> } }[];
 
 /** One option per family, told apart by `model` (default: basic-cnn), so each family has exactly its own keys. */
-export const TrainParamsSchema = z.discriminatedUnion(
-  'model',
-  MODEL_NAMES.map((name) => familyParams(name)) as [FamilyParamsSchema, ...FamilyParamsSchema[]],
-  {
-    error: (issue) =>
-      issue.code === 'invalid_union'
-        ? `Invalid option: expected one of ${MODEL_NAMES.map((n) => `"${n}"`).join('|')}`
-        : undefined,
-  },
-);
+export const TrainParamsSchema = z.discriminatedUnion('model', FAMILY_PARAMS, {
+  error: (issue) =>
+    issue.code === 'invalid_union'
+      ? `Invalid option: expected one of ${MODEL_NAMES.map((n) => `"${n}"`).join('|')}`
+      : undefined,
+});
+
+/**
+ * `train` params switched to family `model` (a `--set train.model=...` or a grid over models): keys of other families'
+ * own configs (the basic CNN's `filters`, `denseUnits`) are dropped, so a pipeline written for one family runs with
+ * another; the training loop's keys, keys both families share, and unknown keys (still an error) are kept.
+ */
+export function switchTrainFamily(params: Record<string, unknown>, model: ModelName): Record<string, unknown> {
+  const own = new Set(Object.keys(MODEL_CATALOG[model].config.shape));
+  const others = new Set(MODEL_NAMES.flatMap((name) => Object.keys(MODEL_CATALOG[name].config.shape)));
+  return Object.fromEntries(Object.entries(params).filter(([key]) => own.has(key) || !others.has(key)));
+}
+
+/** Validates `raw` as `train` params of family `model` (defaults filled in); throws a ZodError on bad input. */
+export function parseTrainParams<N extends ModelName>(model: N, raw: Record<string, unknown>): TrainParamsFor<N> {
+  // The discriminated union picks the option whose `model` literal is N, so the output is that option's type.
+  return TrainParamsSchema.parse({ ...raw, model }) as TrainParamsFor<N>;
+}
+
+/** Families with a backbone: the ones an `embed` node can compute features for. */
+const BACKBONE_MODELS = MODEL_NAMES.filter((name) => MODEL_CATALOG[name].backboneLayers > 0) as [
+  ModelName,
+  ...ModelName[],
+];
+
+/**
+ * Params of an `embed` node: what a frozen backbone's features depend on. The planner derives them from a `train`
+ * node's params (plan/embed-node.ts); `seed` matters only to a backbone without pretrained weights.
+ */
+export const EmbedParamsSchema = z.strictObject({
+  model: z.enum(BACKBONE_MODELS).describe('Model family whose backbone embeds the images.'),
+  inputSize: positiveInt.describe('Side of the square input the images are resized to.'),
+  pretrained: z.union([z.boolean(), z.string().min(1)]).describe("The backbone's weights, as train.pretrained."),
+  seed,
+});
+
+/**
+ * How a `train` node with these (validated) params trains a backbone family: `{ embed }` when only the head trains on
+ * a frozen backbone, so the planner gives it an `embed` node computing the features once (shared by every trial with
+ * equal embed params); `{ endToEnd }` with the reason when the backbone must run inside the training loop; undefined
+ * for a family without a backbone.
+ */
+export function backboneTraining(params: TrainParams): { embed: EmbedParams } | { endToEnd: string } | undefined {
+  if (!('inputSize' in params)) return undefined;
+  if (params.freeze !== 'backbone') return { endToEnd: `freeze: ${params.freeze} trains backbone layers` };
+  if (params.fineTune) return { endToEnd: 'fineTune unfreezes the backbone' };
+  if (params.augment) return { endToEnd: 'augmentation changes the images every epoch' };
+  // Pretrained weights replace every backbone weight, so the seed only matters to a randomly initialised backbone.
+  const seed = params.pretrained === false ? params.seed : 0;
+  return { embed: { model: params.model, inputSize: params.inputSize, pretrained: params.pretrained, seed } };
+}
 
 export const EvaluateParamsSchema = z.strictObject({
   threshold: z.number().gt(0).lt(1).default(0.5).describe('Decision threshold of a sigmoid (2-class) model.'),
@@ -173,7 +224,10 @@ export const VisualizeParamsSchema = z.strictObject({
 export type IngestParams = z.infer<typeof IngestParamsSchema>;
 export type SynthesizeParams = z.infer<typeof SynthesizeParamsSchema>;
 export type SplitParams = z.infer<typeof SplitParamsSchema>;
+export type EmbedParams = z.infer<typeof EmbedParamsSchema>;
 export type TrainParams = z.infer<typeof TrainParamsSchema>;
+/** `train` params of one model family. */
+export type TrainParamsFor<N extends ModelName> = Extract<TrainParams, { model: N }>;
 export type EvaluateParams = z.infer<typeof EvaluateParamsSchema>;
 export type VisualizeParams = z.infer<typeof VisualizeParamsSchema>;
 
@@ -199,6 +253,14 @@ export const STAGES: Readonly<Record<StageKind, StageInfo>> = {
     inputs: [['synthesize', 'ingest']],
     resources: cpu,
     tensors: false,
+  },
+  embed: {
+    kind: 'embed',
+    version: '1',
+    params: EmbedParamsSchema,
+    inputs: [['split']],
+    resources: gpu,
+    tensors: true,
   },
   train: {
     kind: 'train',

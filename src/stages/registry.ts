@@ -11,6 +11,8 @@ export async function loadStage(kind: StageKind): Promise<StageRun<never>> {
       return (await import('./ingest.js')).runIngest;
     case 'split':
       return (await import('./split.js')).runSplit;
+    case 'embed':
+      return (await import('./embed.js')).runEmbed;
     case 'train':
       return (await import('./train.js')).runTrain;
     case 'evaluate':

@@ -4,15 +4,18 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { augmentBatch, isAugmenting } from '../ml/data/augment.js';
 import { readDataset, type Dataset } from '../ml/data/dataset-file.js';
-import { MODEL_CATALOG } from '../ml/models/model-catalog.js';
+import { MODEL_CATALOG, type ModelName } from '../ml/models/model-catalog.js';
 import { buildModel } from '../ml/models/registry.js';
 import { loadModel, saveModel, writeModelMeta } from '../ml/train/model-io.js';
 import { compileClassifier } from '../ml/train/optimizer.js';
-import { imagesArray, imagesTensor, labelsTensor } from '../ml/train/tensors.js';
+import { fitToModel, imagesArray, imagesTensor, labelsTensor } from '../ml/train/tensors.js';
+import type { StageResult } from '../types.js';
 import { createRandom, shuffled } from '../util/random.js';
 import type { TrainParams } from './catalog.js';
 import { inputDir } from './input-dir.js';
 import type { StageContext, StageRun } from './stage-context.js';
+import { splitFeatures, trainHeadEpochs } from './train-head.js';
+import { compileForEpoch, isHeadOnly, loadPretrained, modelInputShape } from './train-transfer.js';
 
 /** One row of the training history, per epoch. */
 export interface EpochMetrics {
@@ -34,23 +37,40 @@ export const runTrain: StageRun<TrainParams> = async (ctx, params) => {
   // tfjs draws dropout masks and unseeded initial weights from Math.random; seeding it makes a trial reproducible.
   Math.random = createRandom(params.seed);
   const classCount = train.classes.length;
-  const model = await buildModel(params.model, params, { shape: train.shape, classCount });
-  compileClassifier(model, params, classCount);
+  const model = await buildModel(params.model, params, { shape: modelInputShape(params, train.shape), classCount });
+  await loadPretrained(model, params);
   const history = await resumeFromCheckpoint(ctx, model);
-  const valX = imagesTensor(
-    val.images,
-    val.shape,
-    val.labels.map((_, i) => i),
-    MODEL_CATALOG[params.model].preprocess,
+  if (isHeadOnly(params)) {
+    ctx.log(`frozen ${params.model} backbone: training the head on its features`);
+    const features = await splitFeatures(ctx, model, params, { train, val });
+    const labels = { train: train.labels, val: val.labels, classCount };
+    await trainHeadEpochs(ctx, model, params, features, labels, history.length + 1, async (epoch, row) => {
+      history.push({ epoch, ...row });
+      ctx.progress({ epoch, epochs: params.epochs, metrics: { ...row } });
+      await saveCheckpoint(ctx, model, history);
+    });
+    return finishTraining(ctx, model, history, train, params.model);
+  }
+  compileClassifier(model, params, classCount);
+  const valX = fitToModel(
+    imagesTensor(
+      val.images,
+      val.shape,
+      val.labels.map((_, i) => i),
+      MODEL_CATALOG[params.model].preprocess,
+    ),
+    model,
   );
   const valY = labelsTensor(val.labels, val.classes.length);
   ctx.log(
     `${train.labels.length} train / ${val.labels.length} val images, ${params.optimizer} lr=${params.lr} batch=${params.batchSize}`,
   );
   try {
-    for (let epoch = history.length + 1; epoch <= params.epochs; epoch++) {
+    const firstEpoch = history.length + 1;
+    for (let epoch = firstEpoch; epoch <= params.epochs; epoch++) {
       // Each epoch draws from its own seed, so a run resumed from a checkpoint sees the same batches.
       Math.random = createRandom(params.seed * 1000 + epoch);
+      compileForEpoch(model, params, classCount, epoch, epoch === firstEpoch, (message) => ctx.log(message));
       const { loss, accuracy } = await trainEpoch(ctx, model, train, params, createRandom(params.seed + epoch));
       const [valLoss, valAccuracy] = await evaluateModel(model, valX, valY, params.batchSize);
       const row = { epoch, loss, accuracy, val_loss: valLoss, val_accuracy: valAccuracy };
@@ -68,11 +88,22 @@ export const runTrain: StageRun<TrainParams> = async (ctx, params) => {
     valX.dispose();
     valY.dispose();
   }
+  return finishTraining(ctx, model, history, train, params.model);
+};
+
+/** Saves the trained model with its meta and history; the stage's result. */
+async function finishTraining(
+  ctx: StageContext,
+  model: tf.LayersModel,
+  history: EpochMetrics[],
+  train: Dataset,
+  family: ModelName,
+): Promise<StageResult> {
   await saveModel(model, path.join(ctx.outDir, 'model'));
   await writeModelMeta(path.join(ctx.outDir, 'model'), {
     classes: train.classes,
     shape: train.shape,
-    model: params.model,
+    model: family,
   });
   await writeFile(path.join(ctx.outDir, 'history.json'), `${JSON.stringify(history, null, 1)}\n`);
   const last = history.at(-1) ?? { loss: NaN, accuracy: NaN, val_loss: NaN, val_accuracy: NaN };
@@ -89,7 +120,7 @@ export const runTrain: StageRun<TrainParams> = async (ctx, params) => {
     },
     summary: { epochs: history.length, weights },
   };
-};
+}
 
 /** Loads the last checkpoint of an earlier attempt into `model`; returns the epochs it had finished. */
 async function resumeFromCheckpoint(ctx: StageContext, model: tf.LayersModel): Promise<EpochMetrics[]> {
@@ -131,7 +162,7 @@ async function trainEpoch(
     const indices = order.slice(start, start + params.batchSize);
     const pixels = imagesArray(data.images, data.shape, indices, MODEL_CATALOG[params.model].preprocess);
     if (isAugmenting(params.augment)) augmentBatch(pixels, [indices.length, ...data.shape], params.augment, random);
-    const xs = tf.tensor4d(pixels, [indices.length, ...data.shape]);
+    const xs = fitToModel(tf.tensor4d(pixels, [indices.length, ...data.shape]), model);
     const ys = labelsTensor(
       indices.map((i) => data.labels[i] ?? 0),
       data.classes.length,

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildBasicCnn } from '../../src/ml/models/basic-cnn.js';
 import { compileClassifier } from '../../src/ml/train/optimizer.js';
-import { TrainParamsSchema } from '../../src/stages/catalog.js';
+import { parseTrainParams } from '../../src/stages/catalog.js';
 
 // A variable, not a literal, so that TypeScript does not need tfjs-node's types when the optional package is absent.
 const NATIVE_PACKAGE: string = '@tensorflow/tfjs-node';
@@ -17,7 +17,13 @@ const TOLERANCE = 1e-4;
 const SHAPE: [number, number, number] = [16, 16, 3];
 const BATCH = 8;
 // Small version of the report's CNN; dropout 0 so a training step is deterministic and comparable across backends.
-const PARAMS = TrainParamsSchema.parse({ filters: [4, 8, 8], denseUnits: 16, dropout: 0, optimizer: 'adam', lr: 1e-3 });
+const PARAMS = parseTrainParams('basic-cnn', {
+  filters: [4, 8, 8],
+  denseUnits: 16,
+  dropout: 0,
+  optimizer: 'adam',
+  lr: 1e-3,
+});
 
 /** Why tfjs-node cannot be used here, or undefined when it registered the `tensorflow` backend. */
 async function nativeUnavailable(): Promise<string | undefined> {

@@ -68,7 +68,9 @@ describe('layer rules: imports only point down', () => {
   });
 
   it('model builders read no files and parse no input: only the catalogue uses zod', () => {
-    const builders = under('ml/models').filter((file) => file !== 'ml/models/model-catalog.ts');
+    // The catalogue parses options; weights.ts is the one module that reads weight files (docs/architecture.md).
+    const readers = new Set(['ml/models/model-catalog.ts', 'ml/models/weights.ts']);
+    const builders = under('ml/models').filter((file) => !readers.has(file));
     expect(violations(builders, (target) => /^(node:fs|fs|sharp|zod)(\/|$)/.test(target))).toEqual([]);
   });
 

@@ -6,9 +6,11 @@ import type { ModelInput } from './model-input.js';
 export type ModelBuilder<C> = (config: C, input: ModelInput) => tf.LayersModel;
 
 /** Builders by family, loaded on demand so the planner and the data stages never load one. */
-const MODELS = {
+const MODELS: { [N in ModelName]: () => Promise<ModelBuilder<ModelConfig<N>>> } = {
   'basic-cnn': async () => (await import('./basic-cnn.js')).buildBasicCnn,
-} satisfies { [N in ModelName]: () => Promise<ModelBuilder<ModelConfig<N>>> };
+  resnet50v2: async () => (await import('./resnet-v2.js')).buildResnet50v2,
+  mobilenetv2: async () => (await import('./mobilenet-v2.js')).buildMobilenetV2,
+};
 
 /** Builds the model of family `name` from its config (extra keys, such as the training-loop params, are ignored). */
 export async function buildModel<N extends ModelName>(

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { classificationReport, type ClassificationReport } from '../metrics/classification-report.js';
 import { MODEL_CATALOG, type Preprocess } from '../models/model-catalog.js';
 import type { ModelMeta } from './model-io.js';
-import { imagesTensor } from './tensors.js';
+import { fitToModel, imagesTensor } from './tensors.js';
 import { csvField } from '../../util/csv.js';
 
 /** A predicted class and the model's probability for it. */
@@ -82,7 +82,9 @@ export async function predictImages(
   const parts: Float32Array[] = [];
   for (let start = 0; start < count; start += batchSize) {
     const indices = Array.from({ length: Math.min(batchSize, count - start) }, (_, i) => start + i);
-    const output = tf.tidy(() => model.predict(imagesTensor(images, shape, indices, preprocess)) as tf.Tensor);
+    const output = tf.tidy(
+      () => model.predict(fitToModel(imagesTensor(images, shape, indices, preprocess), model)) as tf.Tensor,
+    );
     parts.push((await output.data()) as Float32Array);
     output.dispose();
   }

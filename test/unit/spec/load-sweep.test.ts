@@ -45,7 +45,7 @@ describe('sweep file errors', () => {
     [
       'unknown model family in the grid',
       'pipeline: pipeline.yaml\ngrid:\n  train.model: [basic-cnn, resnet9]\n',
-      /sweep\.yaml:3:28: train\.model="resnet9": train\.model: Invalid option: expected one of "basic-cnn"$/,
+      /sweep\.yaml:3:28: train\.model="resnet9": train\.model: Invalid option: expected one of "basic-cnn"(\|"[a-z0-9-]+")+$/,
     ],
     [
       'random without samples',

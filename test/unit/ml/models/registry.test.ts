@@ -58,6 +58,19 @@ describe.each(MODEL_NAMES)('model family %s', (name) => {
     },
   );
 
+  it('the backbone (every layer before the head) has the parameters Keras counts without its top', () => {
+    for (const reference of cases) {
+      const head = reference.layers.findIndex((layer) => layer.name === 'avg_pool');
+      if (head < 0) continue;
+      const backbone = reference.layers.slice(0, head);
+      expect(backbone.length - 1).toBe(MODEL_CATALOG[name].backboneLayers);
+      const params = backbone.reduce((sum, layer) => sum + layer.params, 0);
+      // Keras' documented sizes without the top: ResNet50V2 23.5 M, MobileNetV2 2.26 M.
+      if (name === 'resnet50v2') expect(params).toBe(23_564_800);
+      if (name === 'mobilenetv2') expect(params).toBe(2_257_984);
+    }
+  });
+
   it('the first reference case is the default config at the input size the catalogue gives', () => {
     const { config, inputSize } = MODEL_CATALOG[name];
     expect(config.parse({})).toEqual(cases[0]?.config);
