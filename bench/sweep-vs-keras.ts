@@ -1,7 +1,7 @@
 /**
  * End to end: `pipeline run` of the CNN report's grid (lr × optimizer × batch size = 12 trials) against the Keras script
  * a user would write instead (bench/keras_sweep.py), on the same images, image size, model and epochs. Alternating A/B
- * rounds in one run; wall time and CPU time (user + sys of the whole process tree, from /usr/bin/time) of each side,
+ * rounds in one run; wall time and CPU time (user + sys of the whole process tree, bench/tree_time.py) of each side,
  * the pipeline/Keras ratio per round and the medians → bench/results/sweep-vs-keras-<scale>.json.
  *
  *   npx tsx bench/sweep-vs-keras.ts [--scale sample|full] [--rounds 3] [--epochs 5] [--image-size 64]
@@ -89,7 +89,7 @@ function parseBenchArgs() {
 }
 type BenchArgs = ReturnType<typeof parseBenchArgs>;
 
-/** Runs a command under /usr/bin/time, which reports the user and sys time of the command and all it waited for. */
+/** Runs a command under bench/tree_time.py, which reports the user and sys time of its whole process tree. */
 async function timed(
   command: string,
   args: string[],
@@ -99,7 +99,7 @@ async function timed(
   const timeFile = path.join(work, 'time.txt');
   const before = cpuSnapshot();
   const started = performance.now();
-  const child = spawn('/usr/bin/time', ['-f', '%e %U %S', '-o', timeFile, command, ...args], {
+  const child = spawn('python3', [path.join(REPO_ROOT, 'bench/tree_time.py'), timeFile, command, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

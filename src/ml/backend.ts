@@ -59,3 +59,15 @@ async function tryBackend(name: BackendName, failures: string[]): Promise<boolea
     return false;
   }
 }
+
+/**
+ * Starts tracking what a stage creates in tfjs; the returned function disposes every tensor it left behind and every
+ * variable (its models and optimizer state), so a reused stage process starts the next stage with nothing held.
+ */
+export function trackStageTensors(): () => void {
+  tf.engine().startScope();
+  return () => {
+    tf.engine().endScope();
+    tf.disposeVariables();
+  };
+}
