@@ -50,7 +50,14 @@ export const nodeStoreOption = new Option(
 
 /** The flags of every command that opens a sweep: `--set` and `--workspace`. */
 export function withSweepFlags<Args extends unknown[], Opts extends OptionValues>(command: Command<Args, Opts>) {
-  return command.addOption(setOption).addOption(workspaceOption);
+  return command
+    .addOption(setOption)
+    .addOption(workspaceOption)
+    .option(
+      '--max-trials <n>',
+      "refuse a grid with more trials (default: the sweep's maxTrials, or 10000)",
+      positiveInt,
+    );
 }
 
 /** `--queue` (`$REDIS_URL`; neither: run locally) and `--queue-prefix`. */

@@ -11,6 +11,7 @@ import type { Plan, StageSpec, SweepSpec } from '../types.js';
 export interface SweepCommandOptions {
   set?: string[];
   workspace: string;
+  maxTrials?: number;
 }
 
 /** A loaded sweep with its plan and workspace: what every sweep command starts from. */
@@ -22,7 +23,11 @@ export interface OpenSweep {
 
 /** Loads the sweep (with --set overrides), plans it with data fingerprints, and opens the workspace. */
 export async function openSweep(arg: string, options: SweepCommandOptions): Promise<OpenSweep> {
-  const sweep = await loadSweep(arg, (options.set ?? []).map(parseSetFlag));
+  const sweep = await loadSweep(
+    arg,
+    (options.set ?? []).map(parseSetFlag),
+    options.maxTrials === undefined ? {} : { maxTrials: options.maxTrials },
+  );
   const plan = planSweep(sweep, { fingerprint: fingerprintData });
   const store = new WorkspaceStore(options.workspace);
   if (existsSync(store.root) && !statSync(store.root).isDirectory()) {

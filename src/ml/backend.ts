@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { PipelineError } from '../errors.js';
 
 import { BACKENDS, type BackendChoice, type BackendName } from './backend-names.js';
+import { registerNativeGradients } from './native-gradients.js';
 
 export { BACKENDS, type BackendChoice, type BackendName };
 
@@ -50,9 +51,23 @@ async function tryBackend(name: BackendName, failures: string[]): Promise<boolea
   }
   try {
     await import(NATIVE_PACKAGES[name]);
-    return await tf.setBackend('tensorflow');
+    const ready = await tf.setBackend('tensorflow');
+    if (ready) registerNativeGradients();
+    return ready;
   } catch (error) {
     failures.push(`${name}: ${(error as Error).message.split('\n')[0] ?? ''}`);
     return false;
   }
+}
+
+/**
+ * Starts tracking what a stage creates in tfjs; the returned function disposes every tensor it left behind and every
+ * variable (its models and optimizer state), so a reused stage process starts the next stage with nothing held.
+ */
+export function trackStageTensors(): () => void {
+  tf.engine().startScope();
+  return () => {
+    tf.engine().endScope();
+    tf.disposeVariables();
+  };
 }

@@ -4,6 +4,7 @@ import { describeTrial } from '../util/describe-trial.js';
 import type { WorkspaceStore } from '../store/workspace-store.js';
 import type { Plan, PlanNode, StageKind } from '../types.js';
 import { buildNode, type NodeTask } from '../workers/build-node.js';
+import { stageThreadEnv } from '../workers/stage-threads.js';
 import type { ExecuteOptions, Executor } from './executor.js';
 import { walkPlan } from './walk-plan.js';
 
@@ -14,6 +15,7 @@ export function createLocalExecutor(): Executor {
       walkPlan(plan, options, (node: PlanNode) =>
         buildNode(options.store, nodeTask(plan, node, options), {
           signal: options.signal,
+          env: stageThreadEnv(options.parallel),
           onLog: (message) => options.events.nodeLog?.(node, message),
           onProgress: (update) => options.events.nodeProgress?.(node, update),
         }),

@@ -22,7 +22,11 @@ export interface PlanOptions {
 export function planSweep(sweep: SweepSpec, options: PlanOptions = {}): Plan {
   const trials = expandGrid(sweep);
   const nodes = new Map<string, PlanNode>();
-  for (const trial of trials) addTrialNodes(sweep, trial, nodes, options);
+  // Shared stages (ingest reading a folder) have the same params in every trial: fingerprint each once, not per trial.
+  const memo = { ...options, fingerprint: options.fingerprint && memoizeFingerprint(options.fingerprint) };
+  const shared = new Map<string, string>();
+  const varying = varyingStages(sweep);
+  for (const trial of trials) addTrialNodes(sweep, trial, nodes, memo, { shared, varying });
   const all = trials.length;
   for (const node of nodes.values()) {
     node.trial = node.trials.length === 1 ? (node.trials[0] ?? null) : null;
@@ -40,7 +44,28 @@ export function planSweep(sweep: SweepSpec, options: PlanOptions = {}): Plan {
   };
 }
 
-function addTrialNodes(sweep: SweepSpec, trial: Trial, nodes: Map<string, PlanNode>, options: PlanOptions): void {
+/** Stages whose params a grid key sets, and everything downstream of them: the only ones that differ between trials. */
+function varyingStages(sweep: SweepSpec): Set<string> {
+  const varying = new Set(sweep.grid.map((dimension) => dimension.path.split('.')[0] ?? ''));
+  for (const stage of sweep.pipeline.stages) {
+    if (stage.needs.some((need) => varying.has(need))) varying.add(stage.name);
+  }
+  return varying;
+}
+
+/** Cache keys of the stages no grid key reaches, computed with the first trial and reused by the others. */
+interface TrialReuse {
+  shared: Map<string, string>;
+  varying: Set<string>;
+}
+
+function addTrialNodes(
+  sweep: SweepSpec,
+  trial: Trial,
+  nodes: Map<string, PlanNode>,
+  options: PlanOptions,
+  reuse: TrialReuse,
+): void {
   const gridOverrides = Object.entries(trial.params).map(([dotPath, value]) => ({
     path: dotPath,
     value,
@@ -50,6 +75,18 @@ function addTrialNodes(sweep: SweepSpec, trial: Trial, nodes: Map<string, PlanNo
   const params = resolveStageParams(sweep.pipeline, [...sweep.overrides, ...gridOverrides]);
   const keyOf = new Map<string, string>();
   for (const stage of sweep.pipeline.stages) {
+    const known = reuse.varying.has(stage.name) ? undefined : reuse.shared.get(stage.name);
+    const node = known === undefined ? undefined : nodes.get(known);
+    if (known !== undefined && node) {
+      keyOf.set(stage.name, known);
+      node.trials.push(trial.id);
+      // A frozen backbone's embed node comes with its stage: it serves this trial too.
+      for (const need of node.needs) {
+        const up = nodes.get(need);
+        if (up?.kind === 'embed') up.trials.push(trial.id);
+      }
+      continue;
+    }
     const stageParams = params.get(stage.name) ?? {};
     const upstream = stage.needs.map((need) => [need, keyOf.get(need)] as const);
     const external = options.fingerprint?.(stage, stageParams);
@@ -66,6 +103,7 @@ function addTrialNodes(sweep: SweepSpec, trial: Trial, nodes: Map<string, PlanNo
       upstream: Object.fromEntries(upstream),
     });
     keyOf.set(stage.name, cacheKey);
+    if (!reuse.varying.has(stage.name)) reuse.shared.set(stage.name, cacheKey);
     addNode(nodes, trial.id, {
       stage: stage.name,
       kind: stage.kind,
@@ -86,6 +124,23 @@ function addNode(nodes: Map<string, PlanNode>, trialId: string, draft: NodeDraft
     return;
   }
   nodes.set(draft.cacheKey, { id: draft.cacheKey, trial: trialId, trials: [trialId], ...draft });
+}
+
+function memoizeFingerprint(fingerprint: FingerprintExternal): FingerprintExternal {
+  const known = new Map<string, string | undefined>();
+  // Stages that read nothing outside (answer undefined) are asked directly: cheaper than building a memo key.
+  const inside = new Set<string>();
+  return (stage, params) => {
+    if (inside.has(stage.name)) return fingerprint(stage, params);
+    // Params come out of resolveStageParams in a fixed key order, so plain JSON identifies them here.
+    const key = `${stage.name}\0${JSON.stringify(params)}`;
+    if (!known.has(key)) {
+      const answer = fingerprint(stage, params);
+      if (answer === undefined) inside.add(stage.name);
+      known.set(key, answer);
+    }
+    return known.get(key);
+  };
 }
 
 /** What identifies a node's output; see {@link planSweep}. */

@@ -5,6 +5,7 @@ import { PipelineError } from '../errors.js';
 import type { Override, SweepSpec } from '../types.js';
 import { loadPipeline } from './load-pipeline.js';
 import { checkOverridePath, resolveStageParams } from './overrides.js';
+import { DEFAULT_MAX_TRIALS, checkTrialLimit, countTrials } from './trial-limit.js';
 import { parseWith, readYamlSource } from './yaml-source.js';
 
 /** The sweep file as written. */
@@ -27,6 +28,14 @@ export const SweepFileSchema = z.strictObject({
     })
     .default({ metric: 'val_accuracy', goal: 'maximize' }),
   maxParallel: z.number().int().positive().optional().describe('Upper bound on trials running at once.'),
+  maxTrials: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe(
+      `Refuse a grid that expands to more trials than this (default ${DEFAULT_MAX_TRIALS}; --max-trials wins).`,
+    ),
 });
 
 /** Resolves a sweep argument: as given (against the cwd), then under `experiments/`. */
@@ -37,14 +46,31 @@ export function resolveSweepPath(arg: string, cwd = process.cwd()): string {
   return found;
 }
 
+export interface LoadSweepOptions {
+  /** Most trials the grid may expand to; overrides the file's `maxTrials` (default {@link DEFAULT_MAX_TRIALS}). */
+  maxTrials?: number;
+}
+
 /** Reads a sweep file and its pipeline, checks every grid key and override, returns the validated sweep. */
-export async function loadSweep(arg: string, extraOverrides: readonly Override[] = []): Promise<SweepSpec> {
+export async function loadSweep(
+  arg: string,
+  extraOverrides: readonly Override[] = [],
+  options: LoadSweepOptions = {},
+): Promise<SweepSpec> {
   const file = resolveSweepPath(arg);
   const source = await readYamlSource(file, 'sweep file');
   const raw = parseWith(source, SweepFileSchema);
   if (raw.method === 'random' && raw.samples === undefined) {
     throw source.error(['samples'], 'method: random needs samples: <number of trials>');
   }
+  const counts = Object.values(raw.grid).map((values) => values.length);
+  const limit = options.maxTrials ?? raw.maxTrials ?? DEFAULT_MAX_TRIALS;
+  checkTrialLimit(
+    source,
+    countTrials(counts, raw.method === 'random' ? raw.samples : undefined),
+    limit,
+    options.maxTrials !== undefined,
+  );
   const pipelineFile = path.resolve(path.dirname(file), raw.pipeline);
   if (!existsSync(pipelineFile)) throw source.error(['pipeline'], `pipeline file ${pipelineFile} not found`);
   const pipeline = await loadPipeline(pipelineFile);

@@ -7,11 +7,21 @@ import { PipelineError } from '../errors.js';
 import { parse as parseYamlValue } from 'yaml';
 import path from 'node:path';
 
+type OverrideTarget = string | { stage: StageSpec; keys: string[] };
+
+// Planning resolves every grid key once per trial (10^5 trials for a large grid); the answer only depends on the path.
+const targets = new WeakMap<PipelineSpec, Map<string, OverrideTarget>>();
+
 /** Splits `stage.key.sub` into the stage and the key path, checking both exist; returns an error message or the parts. */
-export function checkOverridePath(
-  pipeline: PipelineSpec,
-  dotPath: string,
-): string | { stage: StageSpec; keys: string[] } {
+export function checkOverridePath(pipeline: PipelineSpec, dotPath: string): OverrideTarget {
+  let known = targets.get(pipeline);
+  if (!known) targets.set(pipeline, (known = new Map<string, OverrideTarget>()));
+  let target = known.get(dotPath);
+  if (target === undefined) known.set(dotPath, (target = findOverrideTarget(pipeline, dotPath)));
+  return target;
+}
+
+function findOverrideTarget(pipeline: PipelineSpec, dotPath: string): OverrideTarget {
   const [stageName = '', ...keys] = dotPath.split('.');
   const stage = pipeline.stages.find((candidate) => candidate.name === stageName);
   if (!stage) {

@@ -9,6 +9,8 @@ import { readWorkspaceId } from '../store/workspace-id.js';
 import { WorkspaceStore } from '../store/workspace-store.js';
 import { processQueueJob, type ActiveJob } from './queue-job.js';
 import { remoteStoreFor } from './job-workspace.js';
+import { drainStagePool } from './stage-pool.js';
+import { stageThreadEnv } from './stage-threads.js';
 
 export interface QueueWorkerOptions {
   connection: Redis;
@@ -85,8 +87,10 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   if (gpus.length === 0) {
     // A CPU-only worker serves both queues, `concurrency` jobs each. Train and evaluate (the heavy stages) share the
     // gpu queue, so they stay within `concurrency`; a shared limit would let a busy worker hoard jobs an idle one could take.
-    add('cpu', options.concurrency, { CUDA_VISIBLE_DEVICES: '' });
-    add('gpu', options.concurrency, { CUDA_VISIBLE_DEVICES: '' });
+    // One environment for both queues, so their jobs share warm stage processes (stage-pool.ts).
+    const env = { CUDA_VISIBLE_DEVICES: '', ...stageThreadEnv(options.concurrency) };
+    add('cpu', options.concurrency, env);
+    add('gpu', options.concurrency, env);
   }
   const startedAt = Date.now();
   const describe = async (): Promise<WorkerInfo> => {
@@ -115,6 +119,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   return {
     async close() {
       await Promise.all(workers.map((worker) => worker.close()));
+      drainStagePool();
       await heartbeat.stop().catch(() => undefined);
       await Promise.all(connections.map((connection) => connection.quit().catch(() => undefined)));
     },

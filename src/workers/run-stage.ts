@@ -17,6 +17,8 @@ export interface RunStageHooks {
 export async function runStage(job: StageJob, hooks: RunStageHooks): Promise<{ result: StageResult; backend: string }> {
   const fixture = await loadStageFixture(job);
   const backend = !fixture && STAGES[job.kind].tensors ? await selectTensorBackend(job) : 'none';
+  // Fixtures of tensor stages are tracked too, so the pool's clean-up is tested on them.
+  const release = STAGES[job.kind].tensors ? await trackTensors() : undefined;
   const logFile = path.join(job.outDir, 'log.txt');
   let pending: Promise<void> = Promise.resolve();
   const ctx: StageContext = {
@@ -35,9 +37,21 @@ export async function runStage(job: StageJob, hooks: RunStageHooks): Promise<{ r
   };
   if (backend !== 'none') ctx.log(`backend: ${backend}`);
   const run = fixture ?? (await loadStage(job.kind));
-  const result = await run(ctx, job.params as never);
-  await pending;
-  return { result, backend };
+  // Stages may reseed Math.random (train does, for reproducible weights); the next stage in this process must not inherit it.
+  const random = Math.random;
+  try {
+    const result = await run(ctx, job.params as never);
+    await pending;
+    return { result, backend };
+  } finally {
+    Math.random = random;
+    release?.();
+  }
+}
+
+async function trackTensors(): Promise<() => void> {
+  const { trackStageTensors } = await import('../ml/backend.js');
+  return trackStageTensors();
 }
 
 // Loaded on demand: tfjs takes about 0.2 s to load, which stages without tensors (ingest, split) skip.

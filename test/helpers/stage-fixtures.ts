@@ -1,5 +1,5 @@
 /** The fixture stages in test/fixtures/stages/. */
-export type StageFixture = 'succeed' | 'fail-once' | 'crash' | 'hang' | 'bad-input' | 'slow';
+export type StageFixture = 'succeed' | 'fail-once' | 'crash' | 'hang' | 'bad-input' | 'slow' | 'leak-tensors';
 
 /**
  * Environment that makes stage processes run fixtures instead of stages: keys are node ids (`t01/train`), stage

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildBasicCnn } from '../../src/ml/models/basic-cnn.js';
+import { registerNativeGradients } from '../../src/ml/native-gradients.js';
 import { compileClassifier } from '../../src/ml/train/optimizer.js';
 import { parseTrainParams } from '../../src/stages/catalog.js';
 
@@ -38,6 +39,8 @@ async function nativeUnavailable(): Promise<string | undefined> {
 // Hides TF's start-up INFO lines (CPU feature guard); libtensorflow reads this when tfjs-node loads it.
 process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
 const skipReason = await nativeUnavailable();
+// As selectBackend does: the native backend trains with TF's ReluGrad (src/ml/native-gradients.ts).
+if (skipReason === undefined) registerNativeGradients();
 
 interface WeightValues {
   shape: number[];

@@ -22,7 +22,13 @@ describe('planSweep on the lr-optimizer sweep', async () => {
     expect(split?.trials).toHaveLength(12);
     const train = plan.nodes.find((n) => n.id === 't05/train');
     expect(train).toMatchObject({ trial: 't05', needs: ['split'] });
-    expect(train?.params).toMatchObject({ lr: 0.001, optimizer: 'rmsprop', batchSize: 64, epochs: 3 });
+    expect(train?.params).toMatchObject({
+      lr: 0.001,
+      optimizer: 'rmsprop',
+      batchSize: 64,
+      epochs: 5,
+      filters: [32, 64, 128],
+    });
     expect(plan.nodes.find((n) => n.id === 't05/evaluate')?.needs).toEqual(['t05/train', 'split']);
   });
 
