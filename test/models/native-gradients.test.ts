@@ -7,12 +7,12 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildBasicCnn } from '../../src/ml/models/basic-cnn.js';
 import { registerNativeGradients, reluGrad } from '../../src/ml/native-gradients.js';
-import { TrainParamsSchema } from '../../src/stages/catalog.js';
+import { parseTrainParams } from '../../src/stages/catalog.js';
 
 const NATIVE_PACKAGE: string = '@tensorflow/tfjs-node';
 const TOLERANCE = 1e-5;
 const SHAPE: [number, number, number] = [16, 16, 3];
-const PARAMS = TrainParamsSchema.parse({ filters: [4, 8, 8], denseUnits: 16, dropout: 0 });
+const PARAMS = parseTrainParams('basic-cnn', { filters: [4, 8, 8], denseUnits: 16, dropout: 0 });
 
 process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
 const skipReason = await import(NATIVE_PACKAGE).then(
