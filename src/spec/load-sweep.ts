@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { PipelineError } from '../errors.js';
 import type { Override, SweepSpec } from '../types.js';
+import { EarlyStopFileSchema, normalizeEarlyStop } from './early-stop-spec.js';
 import { loadPipeline } from './load-pipeline.js';
 import { checkOverridePath, resolveStageParams } from './overrides.js';
 import { parseWith, readYamlSource } from './yaml-source.js';
@@ -27,6 +28,7 @@ export const SweepFileSchema = z.strictObject({
     })
     .default({ metric: 'val_accuracy', goal: 'maximize' }),
   maxParallel: z.number().int().positive().optional().describe('Upper bound on trials running at once.'),
+  early_stop: EarlyStopFileSchema.optional(),
 });
 
 /** Resolves a sweep argument: as given (against the cwd), then under `experiments/`. */
@@ -49,6 +51,7 @@ export async function loadSweep(arg: string, extraOverrides: readonly Override[]
   if (!existsSync(pipelineFile)) throw source.error(['pipeline'], `pipeline file ${pipelineFile} not found`);
   const pipeline = await loadPipeline(pipelineFile);
   const baseDir = path.dirname(file);
+  const earlyStop = raw.early_stop && normalizeEarlyStop(raw.early_stop, raw.objective, pipeline, source);
 
   const grid = Object.entries(raw.grid).map(([key, values]) => {
     const target = checkOverridePath(pipeline, key);
@@ -79,6 +82,7 @@ export async function loadSweep(arg: string, extraOverrides: readonly Override[]
     seed: raw.seed,
     objective: raw.objective,
     maxParallel: raw.maxParallel,
+    ...(earlyStop ? { earlyStop } : {}),
     overrides,
   };
 }

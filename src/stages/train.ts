@@ -11,6 +11,7 @@ import { compileClassifier } from '../ml/train/optimizer.js';
 import { imagesArray, imagesTensor, labelsTensor } from '../ml/train/tensors.js';
 import { createRandom, shuffled } from '../util/random.js';
 import type { TrainParams } from './catalog.js';
+import { awaitGateVerdict, type GateVerdict } from './early-stop-gate.js';
 import { inputDir } from './input-dir.js';
 import type { StageContext, StageRun } from './stage-context.js';
 
@@ -47,8 +48,10 @@ export const runTrain: StageRun<TrainParams> = async (ctx, params) => {
   ctx.log(
     `${train.labels.length} train / ${val.labels.length} val images, ${params.optimizer} lr=${params.lr} batch=${params.batchSize}`,
   );
+  // A run resumed at a milestone epoch may have been killed while it waited for its verdict there.
+  let stopped = history.length > 0 ? await stopVerdict(ctx, history.length) : undefined;
   try {
-    for (let epoch = history.length + 1; epoch <= params.epochs; epoch++) {
+    for (let epoch = history.length + 1; epoch <= params.epochs && !stopped; epoch++) {
       // Each epoch draws from its own seed, so a run resumed from a checkpoint sees the same batches.
       Math.random = createRandom(params.seed * 1000 + epoch);
       const { loss, accuracy } = await trainEpoch(ctx, model, train, params, createRandom(params.seed + epoch));
@@ -63,6 +66,7 @@ export const runTrain: StageRun<TrainParams> = async (ctx, params) => {
         metrics: { loss, accuracy, val_loss: valLoss, val_accuracy: valAccuracy },
       });
       await saveCheckpoint(ctx, model, history);
+      stopped = await stopVerdict(ctx, epoch);
     }
   } finally {
     valX.dispose();
@@ -87,9 +91,17 @@ export const runTrain: StageRun<TrainParams> = async (ctx, params) => {
       val_accuracy: last.val_accuracy,
       best_val_accuracy: best,
     },
-    summary: { epochs: history.length, weights },
+    summary: { epochs: history.length, weights, ...(stopped ? { earlyStop: stopped.reason } : {}) },
   };
 };
+
+/** The sweep's early-stopping verdict after `epoch`, when it says stop. */
+async function stopVerdict(ctx: StageContext, epoch: number): Promise<GateVerdict | undefined> {
+  const verdict = await awaitGateVerdict(ctx, epoch);
+  if (!verdict?.stop) return undefined;
+  ctx.log(`stopped early after epoch ${epoch}: ${verdict.reason}`);
+  return verdict;
+}
 
 /** Loads the last checkpoint of an earlier attempt into `model`; returns the epochs it had finished. */
 async function resumeFromCheckpoint(ctx: StageContext, model: tf.LayersModel): Promise<EpochMetrics[]> {
