@@ -83,6 +83,22 @@ describe('early_stop on a real sweep', () => {
     expect(status.stdout).toMatch(/t03 stopped: asha rung 1: val_loss/);
   });
 
+  it('after the orchestrator is killed mid-sweep, a resume trains no finished trial again and decides the same', async () => {
+    const ws = path.join(p.dir, 'killed');
+    let killed = false;
+    const first = await runCli(['run', p.sweep, '--workspace', ws, '--parallel', '1'], {
+      onStderr: (_, child) => {
+        if (!killed && /t02\/train epoch 2\/4/.test(_)) killed = child.kill('SIGKILL');
+      },
+    });
+    expect(killed, first.stderr).toBe(true);
+    const resumed = await runCli(['run', p.sweep, '--workspace', ws, '--parallel', '1', '--json', '--verbose']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(started(resumed.stderr)).not.toContain('t01/train');
+    expect(resumed.stderr).toMatch(/t02\/train.*resuming from the checkpoint after epoch 2/);
+    expect(standing(trialsOf(resumed.stdout))).toEqual(standing(sequential));
+  });
+
   it('decides the same with three trials at once (verdicts do not depend on timing)', async () => {
     const ws = path.join(p.dir, 'parallel');
     const run = await runCli(['run', p.sweep, '--workspace', ws, '--parallel', '3', '--json']);
