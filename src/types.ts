@@ -42,8 +42,23 @@ export interface SweepSpec {
   seed: number;
   objective: { metric: string; goal: Goal };
   maxParallel: number | undefined;
+  /** `early_stop:` of the sweep file, if any: stops hopeless trials at epoch milestones. */
+  earlyStop?: EarlyStopSpec;
   /** Fixed overrides from the sweep's `set:` and the command line's `--set`, applied to every trial. */
   overrides: Override[];
+}
+
+/** How a sweep stops hopeless trials early (see docs/search.md); the metric is one train reports every epoch. */
+export interface EarlyStopSpec {
+  method: 'asha' | 'median';
+  metric: 'loss' | 'accuracy' | 'val_loss' | 'val_accuracy';
+  goal: Goal;
+  /** The first epoch at which a trial may be stopped. */
+  minEpochs: number;
+  /** asha: a trial continues past a rung if it is in the best 1/reductionFactor of the trials before it there. */
+  reductionFactor: number;
+  /** asha: trials are dealt round-robin into this many brackets; bracket s has its first rung at minEpochs·rf^s. */
+  brackets: number;
 }
 
 /** One grid point. */
@@ -118,7 +133,7 @@ export interface ExecutionEvents {
   nodeFinished?(node: PlanNode, outcome: NodeOutcome): void;
 }
 
-export type TrialState = 'done' | 'failed' | 'cancelled' | 'skipped' | 'pending';
+export type TrialState = 'done' | 'stopped' | 'failed' | 'cancelled' | 'skipped' | 'pending';
 
 /** One trial's standing: its grid values, state, merged stage metrics and objective. */
 export interface TrialRow {
@@ -129,5 +144,7 @@ export interface TrialRow {
   objective: number | undefined;
   metrics: Record<string, number>;
   error?: string;
+  /** Why early stopping ended the trial (rule and numbers), when it did. */
+  stopped?: string;
   best: boolean;
 }

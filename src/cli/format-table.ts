@@ -25,7 +25,8 @@ export function formatResults(plan: Plan, rows: readonly TrialRow[]): string {
     row.objective === undefined ? '-' : row.objective.toFixed(4),
   ]);
   const failures = rows.filter((row) => row.error).map((row) => `${row.id} failed: ${row.error ?? ''}`);
-  return [formatColumns([header, ...body]), ...failures].join('\n');
+  const stops = rows.filter((row) => row.stopped).map((row) => `${row.id} stopped: ${row.stopped ?? ''}`);
+  return [formatColumns([header, ...body]), ...failures, ...stops].join('\n');
 }
 
 /** A parameter value as a short string. */

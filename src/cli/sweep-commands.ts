@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from '@commander-js/extra-typings';
 import { PipelineError } from '../errors.js';
 import type { NodeOutcome, Plan, TrialRow } from '../types.js';
+import { createEarlyStopEvents } from '../orchestrator/early-stop/early-stop-events.js';
 import { collectTrialRows, readStoredKnowledge } from '../orchestrator/trial-results.js';
 import { jsonOption, withRunFlags, withSweepFlags, type Finish, type OptionsOf } from './cli-flags.js';
 import { formatResults } from './format-table.js';
@@ -77,6 +78,13 @@ async function execute({ sweep, plan, store }: OpenSweep, force: Set<string>, op
     verbose: options.verbose ?? false,
     write: (text) => process.stderr.write(text),
   });
+  if (sweep.earlyStop && options.nodeStore !== undefined) {
+    // The verdicts travel through the checkpoint folder, which only a shared workspace has.
+    throw new PipelineError(
+      'USAGE',
+      `${sweep.file}: early_stop needs workers on the shared workspace; drop --node-store`,
+    );
+  }
   const opened = await openExecutor(options, (line) => process.stderr.write(`${line}\n`));
   const where = opened.where === 'local' ? `${parallel} at once` : `on ${opened.where}`;
   process.stderr.write(`${sweep.name}: ${plan.trials.length} trials, ${plan.nodes.length} nodes, ${where}\n`);
@@ -88,7 +96,11 @@ async function execute({ sweep, plan, store }: OpenSweep, force: Set<string>, op
       force,
       parallel,
       backend: options.backend,
-      events: composeEvents(display, tracking.events),
+      events: composeEvents(
+        ...(sweep.earlyStop ? [createEarlyStopEvents(plan, sweep.earlyStop, store)] : []),
+        display,
+        tracking.events,
+      ),
       signal: controller.signal,
     });
   } finally {
@@ -114,7 +126,8 @@ async function execute({ sweep, plan, store }: OpenSweep, force: Set<string>, op
     throw new PipelineError('CANCELLED', 'cancelled by pipeline cancel; finished nodes are kept, run again to resume');
   const noWorker = [...outcomes.values()].find((o) => o.state === 'failed' && o.code === 'WORKERS_UNAVAILABLE');
   if (noWorker?.state === 'failed') throw new PipelineError('WORKERS_UNAVAILABLE', noWorker.error);
-  return rows.some((row) => row.state !== 'done') ? 1 : 0;
+  // A trial stopped early is a result, not a failure.
+  return rows.some((row) => row.state !== 'done' && row.state !== 'stopped') ? 1 : 0;
 }
 
 function describeOutcome(outcome: NodeOutcome): SweepState['nodes'][string] {

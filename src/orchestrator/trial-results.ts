@@ -25,9 +25,13 @@ export function collectTrialRows(plan: Plan, known: NodeKnowledge): TrialRow[] {
     const metrics: Record<string, number> = {};
     let state: TrialState = 'done';
     let error: string | undefined;
+    let stopped: string | undefined;
     for (const node of nodes) {
       const entry = known.get(node.id);
-      if (entry && 'record' in entry) Object.assign(metrics, entry.record.metrics);
+      if (entry && 'record' in entry) {
+        Object.assign(metrics, entry.record.metrics);
+        stopped ??= earlyStopOf(entry.record);
+      }
       if (entry?.state === 'failed') {
         state = 'failed';
         error ??= `${node.stage}: ${entry.error}`;
@@ -37,6 +41,7 @@ export function collectTrialRows(plan: Plan, known: NodeKnowledge): TrialRow[] {
         state = 'pending';
       }
     }
+    if (stopped !== undefined && state === 'done') state = 'stopped';
     const value = metrics[plan.objective.metric];
     return {
       id: trial.id,
@@ -46,6 +51,7 @@ export function collectTrialRows(plan: Plan, known: NodeKnowledge): TrialRow[] {
       objective: value !== undefined && Number.isFinite(value) ? value : undefined,
       metrics,
       ...(error === undefined ? {} : { error }),
+      ...(stopped === undefined ? {} : { stopped }),
       best: false,
     };
   });
@@ -57,4 +63,10 @@ export function collectTrialRows(plan: Plan, known: NodeKnowledge): TrialRow[] {
   const first = rows[0];
   if (first?.objective !== undefined) first.best = true;
   return rows;
+}
+
+/** Why early stopping ended a train node, as its record's summary says (see stages/train.ts). */
+function earlyStopOf(record: NodeRecord): string | undefined {
+  const reason = record.summary.earlyStop;
+  return typeof reason === 'string' ? reason : undefined;
 }

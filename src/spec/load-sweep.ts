@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { PipelineError } from '../errors.js';
 import type { Override, SweepSpec } from '../types.js';
+import { EarlyStopFileSchema, normalizeEarlyStop } from './early-stop-spec.js';
 import { loadPipeline } from './load-pipeline.js';
 import { checkOverridePath, resolveStageParams } from './overrides.js';
 import { DEFAULT_MAX_TRIALS, checkTrialLimit, countTrials } from './trial-limit.js';
@@ -36,6 +37,7 @@ export const SweepFileSchema = z.strictObject({
     .describe(
       `Refuse a grid that expands to more trials than this (default ${DEFAULT_MAX_TRIALS}; --max-trials wins).`,
     ),
+  early_stop: EarlyStopFileSchema.optional(),
 });
 
 /** Resolves a sweep argument: as given (against the cwd), then under `experiments/`. */
@@ -75,6 +77,7 @@ export async function loadSweep(
   if (!existsSync(pipelineFile)) throw source.error(['pipeline'], `pipeline file ${pipelineFile} not found`);
   const pipeline = await loadPipeline(pipelineFile);
   const baseDir = path.dirname(file);
+  const earlyStop = raw.early_stop && normalizeEarlyStop(raw.early_stop, raw.objective, pipeline, source);
 
   const grid = Object.entries(raw.grid).map(([key, values]) => {
     const target = checkOverridePath(pipeline, key);
@@ -105,6 +108,7 @@ export async function loadSweep(
     seed: raw.seed,
     objective: raw.objective,
     maxParallel: raw.maxParallel,
+    ...(earlyStop ? { earlyStop } : {}),
     overrides,
   };
 }

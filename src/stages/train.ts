@@ -12,6 +12,7 @@ import { fitToModel, imagesArray, imagesTensor, labelsTensor } from '../ml/train
 import type { StageResult } from '../types.js';
 import { createRandom, shuffled } from '../util/random.js';
 import type { TrainParams } from './catalog.js';
+import { awaitGateVerdict, type GateVerdict } from './early-stop-gate.js';
 import { inputDir } from './input-dir.js';
 import type { StageContext, StageRun } from './stage-context.js';
 import { splitFeatures, trainHeadEpochs } from './train-head.js';
@@ -65,9 +66,11 @@ export const runTrain: StageRun<TrainParams> = async (ctx, params) => {
   ctx.log(
     `${train.labels.length} train / ${val.labels.length} val images, ${params.optimizer} lr=${params.lr} batch=${params.batchSize}`,
   );
+  // A run resumed at a milestone epoch may have been killed while it waited for its verdict there.
+  let stopped = history.length > 0 ? await stopVerdict(ctx, history.length) : undefined;
   try {
     const firstEpoch = history.length + 1;
-    for (let epoch = firstEpoch; epoch <= params.epochs; epoch++) {
+    for (let epoch = firstEpoch; epoch <= params.epochs && !stopped; epoch++) {
       // Each epoch draws from its own seed, so a run resumed from a checkpoint sees the same batches.
       Math.random = createRandom(params.seed * 1000 + epoch);
       compileForEpoch(model, params, classCount, epoch, epoch === firstEpoch, (message) => ctx.log(message));
@@ -83,6 +86,7 @@ export const runTrain: StageRun<TrainParams> = async (ctx, params) => {
         metrics: { loss, accuracy, val_loss: valLoss, val_accuracy: valAccuracy },
       });
       await saveCheckpoint(ctx, model, history);
+      stopped = await stopVerdict(ctx, epoch);
     }
   } finally {
     valX.dispose();
@@ -118,8 +122,16 @@ async function finishTraining(
       val_accuracy: last.val_accuracy,
       best_val_accuracy: best,
     },
-    summary: { epochs: history.length, weights },
+    summary: { epochs: history.length, weights, ...(stopped ? { earlyStop: stopped.reason } : {}) },
   };
+}
+
+/** The sweep's early-stopping verdict after `epoch`, when it says stop. */
+async function stopVerdict(ctx: StageContext, epoch: number): Promise<GateVerdict | undefined> {
+  const verdict = await awaitGateVerdict(ctx, epoch);
+  if (!verdict?.stop) return undefined;
+  ctx.log(`stopped early after epoch ${epoch}: ${verdict.reason}`);
+  return verdict;
 }
 
 /** Loads the last checkpoint of an earlier attempt into `model`; returns the epochs it had finished. */

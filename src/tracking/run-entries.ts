@@ -122,7 +122,8 @@ export function trialStatus(outcomes: readonly NodeOutcome[]): 'FINISHED' | 'FAI
 
 /** How a run still open when the sweep ends closes, from its trial's standing. */
 export function rowStatus(state: TrialRow['state']): 'FINISHED' | 'FAILED' | 'KILLED' {
-  return state === 'done' ? 'FINISHED' : state === 'failed' ? 'FAILED' : 'KILLED';
+  // A trial stopped early finished: it has its model, evaluation and metrics; a tag says it was stopped.
+  return state === 'done' || state === 'stopped' ? 'FINISHED' : state === 'failed' ? 'FAILED' : 'KILLED';
 }
 
 /**

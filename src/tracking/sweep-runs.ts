@@ -122,7 +122,8 @@ export class SweepRuns {
     this.emit({ t: 'doc', id: this.parentId, path: RUN_DOCUMENT, doc });
     if (report) this.emit({ t: 'files', id: this.parentId, node: 'report', prefix: 'report', ...report });
     const failed = rows.some((row) => row.state === 'failed');
-    const status = failed ? 'FAILED' : rows.every((row) => row.state === 'done') ? 'FINISHED' : 'KILLED';
+    const complete = rows.every((row) => row.state === 'done' || row.state === 'stopped');
+    const status = failed ? 'FAILED' : complete ? 'FINISHED' : 'KILLED';
     this.emit({ t: 'end', id: this.parentId, status, time: this.now() });
     return this.take();
   }
@@ -235,6 +236,8 @@ export class SweepRuns {
     const metrics = metricPoints(Object.fromEntries(summary), step, time, name).map((p) => ({ ...p, ...link }));
     const backend = record.backend && record.backend !== 'none' && node.trial !== null ? record.backend : undefined;
     const tags: Record<string, string> = backend ? { 'pipeline.backend': backend } : {};
+    // A trial stopped early ends FINISHED (it has its model and evaluation); this tag says why it is short.
+    if (typeof record.summary.earlyStop === 'string') tags['pipeline.early_stop'] = record.summary.earlyStop;
     this.emit({ t: 'log', id: runId, node: node.cacheKey, metrics, tags });
     if (folder && folder.artifacts.length > 0) {
       const { root, artifacts: files } = folder;

@@ -54,6 +54,8 @@ interface Invocation {
   onPlan?: Plan;
   clock?: { t: number };
   report?: { root: string; files: string[] };
+  /** Trials whose row says they were stopped early. */
+  stopped?: ReadonlySet<string>;
 }
 
 /** One invocation of the sweep: its events played through SweepRuns on top of what was journaled before. */
@@ -81,7 +83,11 @@ function invoke(journaled: JournalRecord[], options: Invocation = {}) {
     trialRow({
       id: trial.id,
       params: trial.params,
-      state: onPlan.nodes.some((n) => n.trial === trial.id && failed.has(n.id)) ? 'failed' : 'done',
+      state: onPlan.nodes.some((n) => n.trial === trial.id && failed.has(n.id))
+        ? 'failed'
+        : options.stopped?.has(trial.id)
+          ? 'stopped'
+          : 'done',
       objective: 0.9 - i / 10,
       best: i === 0,
     }),
@@ -138,6 +144,17 @@ describe('SweepRuns', () => {
       'pipeline.backend': 'cpu',
     });
     expect(t01?.files).toEqual(['train/report.txt', 'evaluate/report.txt', 'visualize/report.txt', 'pipeline.json']);
+    expect([parent?.status, t01?.status, t02?.status]).toEqual(['FINISHED', 'FINISHED', 'FINISHED']);
+  });
+
+  it('ends a trial stopped early FINISHED, tagged with the rule and numbers that stopped it', () => {
+    const reason = 'asha rung 1: accuracy 0.5 below cutoff 0.8 (top 1/3 of 1 earlier trials)';
+    const stoppedTrain = (node: PlanNode) =>
+      node.id === 't02/train' ? { summary: { epochs: 1, earlyStop: reason } } : {};
+    const { records } = invoke([], { play: { record: stoppedTrain }, stopped: new Set(['t02']) });
+    const [parent, t01, t02] = views(records);
+    expect(t02?.tags['pipeline.early_stop']).toBe(reason);
+    expect(t01?.tags).not.toHaveProperty('pipeline.early_stop');
     expect([parent?.status, t01?.status, t02?.status]).toEqual(['FINISHED', 'FINISHED', 'FINISHED']);
   });
 
