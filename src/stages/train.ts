@@ -1,12 +1,12 @@
-import { existsSync } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { augmentBatch, isAugmenting } from '../ml/data/augment.js';
 import { readDataset, type Dataset } from '../ml/data/dataset-file.js';
 import { MODEL_CATALOG } from '../ml/models/model-catalog.js';
 import { buildModel } from '../ml/models/registry.js';
-import { loadModel, saveModel, writeModelMeta } from '../ml/train/model-io.js';
+import { loadTrainingCheckpoint, saveTrainingCheckpoint } from '../ml/train/checkpoint.js';
+import { saveModel, writeModelMeta } from '../ml/train/model-io.js';
 import { compileClassifier } from '../ml/train/optimizer.js';
 import { imagesArray, imagesTensor, labelsTensor } from '../ml/train/tensors.js';
 import { createRandom, shuffled } from '../util/random.js';
@@ -62,7 +62,7 @@ export const runTrain: StageRun<TrainParams> = async (ctx, params) => {
         epochs: params.epochs,
         metrics: { loss, accuracy, val_loss: valLoss, val_accuracy: valAccuracy },
       });
-      await saveCheckpoint(ctx, model, history);
+      await saveTrainingCheckpoint(ctx.checkpointDir, model, { epoch, history });
     }
   } finally {
     valX.dispose();
@@ -91,26 +91,12 @@ export const runTrain: StageRun<TrainParams> = async (ctx, params) => {
   };
 };
 
-/** Loads the last checkpoint of an earlier attempt into `model`; returns the epochs it had finished. */
+/** Restores the last checkpoint of an earlier attempt into `model` (weights and optimizer state); returns its history. */
 async function resumeFromCheckpoint(ctx: StageContext, model: tf.LayersModel): Promise<EpochMetrics[]> {
-  const file = path.join(ctx.checkpointDir, 'history.json');
-  if (!existsSync(file)) return [];
-  const history = JSON.parse(await readFile(file, 'utf8')) as EpochMetrics[];
-  const saved = await loadModel(path.join(ctx.checkpointDir, 'model'));
-  model.setWeights(saved.getWeights());
-  saved.dispose();
-  // The optimizer's moments are not checkpointed: a resumed run restarts them, so it is close to, not equal to, an uninterrupted one.
-  ctx.log(`resuming from the checkpoint after epoch ${history.length}`);
-  return history;
-}
-
-/** Saves weights and history after an epoch; the history file is renamed into place last, so it marks a complete checkpoint. */
-async function saveCheckpoint(ctx: StageContext, model: tf.LayersModel, history: EpochMetrics[]): Promise<void> {
-  await rm(path.join(ctx.checkpointDir, 'history.json'), { force: true });
-  await saveModel(model, path.join(ctx.checkpointDir, 'model'));
-  const temp = path.join(ctx.checkpointDir, 'history.json.tmp');
-  await writeFile(temp, JSON.stringify(history));
-  await rename(temp, path.join(ctx.checkpointDir, 'history.json'));
+  const state = await loadTrainingCheckpoint<EpochMetrics>(ctx.checkpointDir, model);
+  if (!state) return [];
+  ctx.log(`resuming from the checkpoint after epoch ${state.epoch}`);
+  return state.history;
 }
 
 async function trainEpoch(
