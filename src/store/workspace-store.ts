@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PipelineError } from '../errors.js';
 import type { NodeRecord } from '../types.js';
@@ -75,6 +75,30 @@ export class WorkspaceStore {
   /** Where attempts of one node keep their checkpoints (not part of the node's output). */
   checkpointDir(cacheKey: string): string {
     return path.join(this.root, 'checkpoints', cacheKey);
+  }
+
+  /** Where nodes' build locks live (`locks/<cacheKey>.json`, see build-lock.ts). */
+  locksDir(): string {
+    return path.join(this.root, 'locks');
+  }
+
+  /**
+   * The checkpoint folder of one build attempt, `checkpoints/<cacheKey>/<attemptId>/`, seeded with the newest
+   * checkpoint an earlier attempt left. Only the build lock's holder calls this, so no other attempt is writing then.
+   */
+  async attemptCheckpointDir(cacheKey: string, attemptId: string): Promise<string> {
+    const parent = this.checkpointDir(cacheKey);
+    const mine = path.join(parent, attemptId);
+    let newest: { name: string; dir: string } | undefined;
+    for (const attempt of existsSync(parent) ? await readdir(parent) : []) {
+      for (const name of await readdir(path.join(parent, attempt)).catch(() => [] as string[])) {
+        if (/^epoch-\d+$/.test(name) && (!newest || name > newest.name))
+          newest = { name, dir: path.join(parent, attempt) };
+      }
+    }
+    await mkdir(mine, { recursive: true });
+    if (newest) await cp(path.join(newest.dir, newest.name), path.join(mine, newest.name), { recursive: true });
+    return mine;
   }
 
   /** Removes a node's checkpoints once its output is committed. */
