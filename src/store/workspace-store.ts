@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PipelineError } from '../errors.js';
 import type { NodeRecord } from '../types.js';
@@ -83,21 +83,21 @@ export class WorkspaceStore {
   }
 
   /**
-   * The checkpoint folder of one build attempt, `checkpoints/<cacheKey>/<attemptId>/`, seeded with the newest
-   * checkpoint an earlier attempt left. Only the build lock's holder calls this, so no other attempt is writing then.
+   * The checkpoint folder of one build attempt, `checkpoints/<cacheKey>/<attemptId>/`, seeded with a copy of the
+   * most recently written earlier attempt's folder (stages keep only their latest checkpoint there). Only the build
+   * lock's holder calls this, so no other attempt is writing then.
    */
   async attemptCheckpointDir(cacheKey: string, attemptId: string): Promise<string> {
     const parent = this.checkpointDir(cacheKey);
     const mine = path.join(parent, attemptId);
-    let newest: { name: string; dir: string } | undefined;
+    let newest: { dir: string; mtime: number } | undefined;
     for (const attempt of existsSync(parent) ? await readdir(parent) : []) {
-      for (const name of await readdir(path.join(parent, attempt)).catch(() => [] as string[])) {
-        if (/^epoch-\d+$/.test(name) && (!newest || name > newest.name))
-          newest = { name, dir: path.join(parent, attempt) };
-      }
+      const dir = path.join(parent, attempt);
+      const info = await stat(dir).catch(() => undefined);
+      if (info?.isDirectory() && (!newest || info.mtimeMs > newest.mtime)) newest = { dir, mtime: info.mtimeMs };
     }
+    if (newest) await cp(newest.dir, mine, { recursive: true });
     await mkdir(mine, { recursive: true });
-    if (newest) await cp(path.join(newest.dir, newest.name), path.join(mine, newest.name), { recursive: true });
     return mine;
   }
 
