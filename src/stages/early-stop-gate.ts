@@ -7,7 +7,9 @@ import type { StageContext } from './stage-context.js';
  * The file handshake between a sweep's early stopping and a training run, in the node's checkpoint folder (shared
  * by the orchestrator and whoever trains: the local pool or a queue worker on the same workspace). Before train
  * starts, the orchestrator writes the epochs at which the trial is judged; at each of them train waits for the
- * verdict file. Files rather than messages, so a stage never learns how it is scheduled.
+ * verdict file. Files rather than messages, so a stage never learns how it is scheduled. A stage's own checkpoint
+ * folder is its build attempt's, inside the node's (`checkpoints/<key>/<attempt>/`, docs/node-builds.md): the gate
+ * lies beside the attempts, so every attempt sees the same verdicts.
  */
 const FOLDER = 'early-stop';
 const POLICY = 'milestones.json';
@@ -39,7 +41,7 @@ export function writeGateVerdict(checkpointDir: string, verdict: GateVerdict): v
  * waits for the verdict; otherwise (no early stopping) returns undefined at once.
  */
 export async function awaitGateVerdict(ctx: StageContext, epoch: number): Promise<GateVerdict | undefined> {
-  const folder = path.join(ctx.checkpointDir, FOLDER);
+  const folder = path.join(path.dirname(ctx.checkpointDir), FOLDER);
   const policy = path.join(folder, POLICY);
   if (!existsSync(policy)) return undefined;
   const epochs = JSON.parse(readFileSync(policy, 'utf8')) as number[];

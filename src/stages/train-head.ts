@@ -58,21 +58,26 @@ export async function readSplitFeatures(dir: string): Promise<SplitFeatures> {
   return { width: meta.width, train: await read('train.f32'), val: await read('val.f32') };
 }
 
+/** The head of `model` (dropout → predictions, sharing its layers) as a model of its own, compiled to train. */
+export function compileHead(model: tf.LayersModel, params: TransferParams, classCount: number): tf.LayersModel {
+  const head = featureHeadModel(model);
+  compileClassifier(head, params, classCount);
+  return head;
+}
+
 /**
- * Trains only the head of `model` (dropout → predictions, shared with `model`) on frozen features from epoch
- * `firstEpoch` on, handing each epoch's row to `onEpoch`; the backbone's weights are never touched.
+ * Trains `head` (from {@link compileHead}) on frozen features from epoch `firstEpoch` on, handing each epoch's row to
+ * `onEpoch`, which says whether to stop there; the backbone's weights are never touched.
  */
 export async function trainHeadEpochs(
   ctx: StageContext,
-  model: tf.LayersModel,
+  head: tf.LayersModel,
   params: TransferParams,
   features: SplitFeatures,
   labels: { train: number[]; val: number[]; classCount: number },
   firstEpoch: number,
-  onEpoch: (epoch: number, row: HeadEpoch) => Promise<void>,
+  onEpoch: (epoch: number, row: HeadEpoch) => Promise<boolean>,
 ): Promise<void> {
-  const head = featureHeadModel(model);
-  compileClassifier(head, params, labels.classCount);
   const valIndices = labels.val.map((_, i) => i);
   const valX = rowsTensor(features.val, features.width, valIndices);
   const valY = labelsTensor(labels.val, labels.classCount);
@@ -100,7 +105,7 @@ export async function trainHeadEpochs(
       }
       const [valLoss, valAccuracy] = await evaluateHead(head, valX, valY, params.batchSize);
       const row = { loss: lossSum / order.length, accuracy: accuracySum / order.length };
-      await onEpoch(epoch, { ...row, val_loss: valLoss, val_accuracy: valAccuracy });
+      if (await onEpoch(epoch, { ...row, val_loss: valLoss, val_accuracy: valAccuracy })) break;
     }
   } finally {
     tf.dispose([valX, valY]);

@@ -47,6 +47,11 @@ export async function loadPretrained(model: tf.LayersModel, params: TrainParams)
   }
 }
 
+/** Whether `epoch` starts with a fresh optimizer: the first epoch of fine-tuning, after the frozen phase. */
+export function startsFreshOptimizer(params: TrainParams, epoch: number): boolean {
+  return isTransfer(params) && params.fineTune !== undefined && epoch === params.fineTune.afterEpochs + 1;
+}
+
 /**
  * Freezes and compiles `model` for `epoch` when that changes what trains: at the first epoch this process runs (fresh
  * or resumed) as `freeze` says, or with the backbone frozen while `fineTune` waits; at the epoch after

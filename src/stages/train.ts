@@ -1,12 +1,13 @@
-import { existsSync } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { augmentBatch, isAugmenting } from '../ml/data/augment.js';
 import { readDataset, type Dataset } from '../ml/data/dataset-file.js';
 import { MODEL_CATALOG, type ModelName } from '../ml/models/model-catalog.js';
 import { buildModel } from '../ml/models/registry.js';
-import { loadModel, saveModel, writeModelMeta } from '../ml/train/model-io.js';
+import { restoreCheckpoint, saveTrainingCheckpoint } from '../ml/train/checkpoint.js';
+import { latestCheckpoint } from '../ml/train/checkpoint-files.js';
+import { saveModel, writeModelMeta } from '../ml/train/model-io.js';
 import { compileClassifier } from '../ml/train/optimizer.js';
 import { fitToModel, imagesArray, imagesTensor, labelsTensor } from '../ml/train/tensors.js';
 import type { StageResult } from '../types.js';
@@ -15,8 +16,14 @@ import type { TrainParams } from './catalog.js';
 import { awaitGateVerdict, type GateVerdict } from './early-stop-gate.js';
 import { inputDir } from './input-dir.js';
 import type { StageContext, StageRun } from './stage-context.js';
-import { splitFeatures, trainHeadEpochs } from './train-head.js';
-import { compileForEpoch, isHeadOnly, loadPretrained, modelInputShape } from './train-transfer.js';
+import { compileHead, splitFeatures, trainHeadEpochs } from './train-head.js';
+import {
+  compileForEpoch,
+  isHeadOnly,
+  loadPretrained,
+  modelInputShape,
+  startsFreshOptimizer,
+} from './train-transfer.js';
 
 /** One row of the training history, per epoch. */
 export interface EpochMetrics {
@@ -40,19 +47,41 @@ export const runTrain: StageRun<TrainParams> = async (ctx, params) => {
   const classCount = train.classes.length;
   const model = await buildModel(params.model, params, { shape: modelInputShape(params, train.shape), classCount });
   await loadPretrained(model, params);
-  const history = await resumeFromCheckpoint(ctx, model);
+  const saved = latestCheckpoint<EpochMetrics>(ctx.checkpointDir);
+  const history = saved?.state.history ?? [];
+  if (saved) ctx.log(`resuming from the checkpoint after epoch ${saved.state.epoch}`);
+  const firstEpoch = history.length + 1;
+  // A run resumed at a milestone epoch may have been killed while it waited for its verdict there.
+  let stopped = history.length > 0 ? await stopVerdict(ctx, history.length) : undefined;
+  const finishEpoch = async (trained: tf.LayersModel, row: EpochMetrics): Promise<boolean> => {
+    history.push(row);
+    const { epoch, ...metrics } = row;
+    if (!Number.isFinite(row.loss))
+      ctx.log(`epoch ${epoch}: loss is ${row.loss}; the learning rate is too high for this model`);
+    ctx.progress({ epoch, epochs: params.epochs, metrics });
+    await saveTrainingCheckpoint(ctx.checkpointDir, trained, { epoch, history });
+    stopped = await stopVerdict(ctx, epoch);
+    return stopped !== undefined;
+  };
   if (isHeadOnly(params)) {
     ctx.log(`frozen ${params.model} backbone: training the head on its features`);
     const features = await splitFeatures(ctx, model, params, { train, val });
+    const head = compileHead(model, params, classCount);
+    // The head's checkpoint holds its own weights and optimizer; the backbone's come from the pretrained weights.
+    if (saved) await restoreCheckpoint(saved, head, { optimizer: true });
     const labels = { train: train.labels, val: val.labels, classCount };
-    await trainHeadEpochs(ctx, model, params, features, labels, history.length + 1, async (epoch, row) => {
-      history.push({ epoch, ...row });
-      ctx.progress({ epoch, epochs: params.epochs, metrics: { ...row } });
-      await saveCheckpoint(ctx, model, history);
-    });
-    return finishTraining(ctx, model, history, train, params.model);
+    if (!stopped) {
+      await trainHeadEpochs(ctx, head, params, features, labels, firstEpoch, (epoch, row) =>
+        finishEpoch(head, { epoch, ...row }),
+      );
+    }
+    return finishTraining(ctx, model, { history, train, family: params.model, stopped });
   }
+  const log = (message: string) => ctx.log(message);
   compileClassifier(model, params, classCount);
+  // Compiled as the first epoch to run trains (frozen or fine-tuning), so the restored optimizer is the one in use.
+  compileForEpoch(model, params, classCount, firstEpoch, true, log);
+  if (saved) await restoreCheckpoint(saved, model, { optimizer: !startsFreshOptimizer(params, firstEpoch) });
   const valX = fitToModel(
     imagesTensor(
       val.images,
@@ -66,43 +95,29 @@ export const runTrain: StageRun<TrainParams> = async (ctx, params) => {
   ctx.log(
     `${train.labels.length} train / ${val.labels.length} val images, ${params.optimizer} lr=${params.lr} batch=${params.batchSize}`,
   );
-  // A run resumed at a milestone epoch may have been killed while it waited for its verdict there.
-  let stopped = history.length > 0 ? await stopVerdict(ctx, history.length) : undefined;
   try {
-    const firstEpoch = history.length + 1;
     for (let epoch = firstEpoch; epoch <= params.epochs && !stopped; epoch++) {
       // Each epoch draws from its own seed, so a run resumed from a checkpoint sees the same batches.
       Math.random = createRandom(params.seed * 1000 + epoch);
-      compileForEpoch(model, params, classCount, epoch, epoch === firstEpoch, (message) => ctx.log(message));
+      if (epoch > firstEpoch) compileForEpoch(model, params, classCount, epoch, false, log);
       const { loss, accuracy } = await trainEpoch(ctx, model, train, params, createRandom(params.seed + epoch));
       const [valLoss, valAccuracy] = await evaluateModel(model, valX, valY, params.batchSize);
-      const row = { epoch, loss, accuracy, val_loss: valLoss, val_accuracy: valAccuracy };
-      history.push(row);
-      if (!Number.isFinite(loss))
-        ctx.log(`epoch ${epoch}: loss is ${loss}; the learning rate is too high for this model`);
-      ctx.progress({
-        epoch,
-        epochs: params.epochs,
-        metrics: { loss, accuracy, val_loss: valLoss, val_accuracy: valAccuracy },
-      });
-      await saveCheckpoint(ctx, model, history);
-      stopped = await stopVerdict(ctx, epoch);
+      await finishEpoch(model, { epoch, loss, accuracy, val_loss: valLoss, val_accuracy: valAccuracy });
     }
   } finally {
     valX.dispose();
     valY.dispose();
   }
-  return finishTraining(ctx, model, history, train, params.model);
+  return finishTraining(ctx, model, { history, train, family: params.model, stopped });
 };
 
 /** Saves the trained model with its meta and history; the stage's result. */
 async function finishTraining(
   ctx: StageContext,
   model: tf.LayersModel,
-  history: EpochMetrics[],
-  train: Dataset,
-  family: ModelName,
+  run: { history: EpochMetrics[]; train: Dataset; family: ModelName; stopped: GateVerdict | undefined },
 ): Promise<StageResult> {
+  const { history, train, family, stopped } = run;
   await saveModel(model, path.join(ctx.outDir, 'model'));
   await writeModelMeta(path.join(ctx.outDir, 'model'), {
     classes: train.classes,
@@ -132,28 +147,6 @@ async function stopVerdict(ctx: StageContext, epoch: number): Promise<GateVerdic
   if (!verdict?.stop) return undefined;
   ctx.log(`stopped early after epoch ${epoch}: ${verdict.reason}`);
   return verdict;
-}
-
-/** Loads the last checkpoint of an earlier attempt into `model`; returns the epochs it had finished. */
-async function resumeFromCheckpoint(ctx: StageContext, model: tf.LayersModel): Promise<EpochMetrics[]> {
-  const file = path.join(ctx.checkpointDir, 'history.json');
-  if (!existsSync(file)) return [];
-  const history = JSON.parse(await readFile(file, 'utf8')) as EpochMetrics[];
-  const saved = await loadModel(path.join(ctx.checkpointDir, 'model'));
-  model.setWeights(saved.getWeights());
-  saved.dispose();
-  // The optimizer's moments are not checkpointed: a resumed run restarts them, so it is close to, not equal to, an uninterrupted one.
-  ctx.log(`resuming from the checkpoint after epoch ${history.length}`);
-  return history;
-}
-
-/** Saves weights and history after an epoch; the history file is renamed into place last, so it marks a complete checkpoint. */
-async function saveCheckpoint(ctx: StageContext, model: tf.LayersModel, history: EpochMetrics[]): Promise<void> {
-  await rm(path.join(ctx.checkpointDir, 'history.json'), { force: true });
-  await saveModel(model, path.join(ctx.checkpointDir, 'model'));
-  const temp = path.join(ctx.checkpointDir, 'history.json.tmp');
-  await writeFile(temp, JSON.stringify(history));
-  await rename(temp, path.join(ctx.checkpointDir, 'history.json'));
 }
 
 async function trainEpoch(

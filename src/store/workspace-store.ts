@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PipelineError } from '../errors.js';
 import type { NodeRecord } from '../types.js';
@@ -14,6 +14,9 @@ export interface TrackingPaths {
   /** `tracking/sinks/`: per server, which journal runs became which MLflow runs and how far it got. */
   sinksDir: string;
 }
+
+/** How build locks name an attempt (build-lock.ts): 16 hex digits. */
+const ATTEMPT_ID = /^[0-9a-f]{16}$/;
 
 /**
  * The workspace: content-addressed node outputs under `nodes/<cacheKey>/`. A node is built in `tmp/` and renamed
@@ -75,6 +78,32 @@ export class WorkspaceStore {
   /** Where attempts of one node keep their checkpoints (not part of the node's output). */
   checkpointDir(cacheKey: string): string {
     return path.join(this.root, 'checkpoints', cacheKey);
+  }
+
+  /** Where nodes' build locks live (`locks/<cacheKey>.json`, see build-lock.ts). */
+  locksDir(): string {
+    return path.join(this.root, 'locks');
+  }
+
+  /**
+   * The checkpoint folder of one build attempt, `checkpoints/<cacheKey>/<attemptId>/`, seeded with a copy of the
+   * most recently written earlier attempt's folder (stages keep only their latest checkpoint there). Only the build
+   * lock's holder calls this, so no other attempt is writing then.
+   */
+  async attemptCheckpointDir(cacheKey: string, attemptId: string): Promise<string> {
+    const parent = this.checkpointDir(cacheKey);
+    const mine = path.join(parent, attemptId);
+    let newest: { dir: string; mtime: number } | undefined;
+    // Attempt folders are named by attempt id; other folders there (the early-stopping gate) belong to the node.
+    for (const attempt of existsSync(parent) ? await readdir(parent) : []) {
+      if (!ATTEMPT_ID.test(attempt)) continue;
+      const dir = path.join(parent, attempt);
+      const info = await stat(dir).catch(() => undefined);
+      if (info?.isDirectory() && (!newest || info.mtimeMs > newest.mtime)) newest = { dir, mtime: info.mtimeMs };
+    }
+    if (newest) await cp(newest.dir, mine, { recursive: true });
+    await mkdir(mine, { recursive: true });
+    return mine;
   }
 
   /** Removes a node's checkpoints once its output is committed. */

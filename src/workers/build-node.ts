@@ -1,4 +1,6 @@
+import { PipelineError } from '../errors.js';
 import type { BackendChoice } from '../ml/backend-names.js';
+import { acquireBuildLock } from '../store/build-lock.js';
 import type { WorkspaceStore } from '../store/workspace-store.js';
 import type { NodeRecord } from '../types.js';
 import type { StageKind, StageProgress } from '../types.js';
@@ -34,9 +36,36 @@ export interface BuildHooks {
 
 /**
  * Runs a node's stage in a child process inside a private build folder and commits it into the store.
- * The child's crash or error discards the build folder, so the store never holds a partial output.
+ * The child's crash or error discards the build folder, so the store never holds a partial output. The node's
+ * build lock makes one process at a time build it on this workspace: a process that had to wait reuses what the
+ * holder committed, and only the attempt still holding the lock may commit (docs/node-builds.md).
  */
 export async function buildNode(store: WorkspaceStore, task: NodeTask, hooks: BuildHooks): Promise<NodeRecord> {
+  const lock = await acquireBuildLock(store.locksDir(), task.cacheKey, {
+    signal: hooks.signal,
+    onWait: (owner) => hooks.onLog(`waiting for ${owner.host} pid ${owner.pid}, which is building this node`),
+  });
+  try {
+    const built = lock.waited ? await store.readRecord(task.cacheKey) : undefined;
+    if (built) {
+      hooks.onLog('built by another process meanwhile; reusing its output');
+      return built;
+    }
+    const checkpointDir = await store.attemptCheckpointDir(task.cacheKey, lock.attemptId);
+    const signal = AbortSignal.any([hooks.signal, lock.lost]);
+    return await buildLocked(store, task, { ...hooks, signal }, checkpointDir, () => lock.stillOwned());
+  } finally {
+    await lock.release();
+  }
+}
+
+async function buildLocked(
+  store: WorkspaceStore,
+  task: NodeTask,
+  hooks: BuildHooks,
+  checkpointDir: string,
+  stillOwned: () => Promise<boolean>,
+): Promise<NodeRecord> {
   const outDir = await store.begin(task.cacheKey);
   const startedAt = new Date();
   try {
@@ -49,7 +78,7 @@ export async function buildNode(store: WorkspaceStore, task: NodeTask, hooks: Bu
         inputs: task.inputs,
         ...(task.sourceData === undefined ? {} : { sourceData: task.sourceData }),
         outDir,
-        checkpointDir: store.checkpointDir(task.cacheKey),
+        checkpointDir,
         backend: task.backend,
       },
       hooks,
@@ -66,6 +95,10 @@ export async function buildNode(store: WorkspaceStore, task: NodeTask, hooks: Bu
       durationMs: finishedAt.getTime() - startedAt.getTime(),
       backend,
     };
+    // Fencing: a process frozen past the stale limit lost the node to another attempt and must not overwrite it.
+    if (!(await stillOwned())) {
+      throw new PipelineError('STAGE_FAILED', `${task.nodeId}: the build lock was taken over; output discarded`);
+    }
     await store.commit(outDir, record);
     await store.dropCheckpoint(task.cacheKey);
     return record;

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { latestNodeCheckpoint } from '../../ml/train/checkpoint-files.js';
 import { armGate, writeGateVerdict } from '../../stages/early-stop-gate.js';
 import type { WorkspaceStore } from '../../store/workspace-store.js';
 import type { EarlyStopSpec, ExecutionEvents, NodeOutcome, Plan, PlanNode, StageProgress } from '../../types.js';
@@ -56,8 +57,9 @@ export function createEarlyStopEvents(plan: Plan, spec: EarlyStopSpec, store: Wo
       const entry = track(node);
       if (!entry) return;
       const checkpointDir = store.checkpointDir(node.cacheKey);
-      // A resumed run continues after its checkpoint; the epochs before it count as reported.
-      entry.values = readCurve(path.join(checkpointDir, 'history.json'), spec.metric);
+      // A resumed run continues after its checkpoint (its newest attempt's); the epochs before it count as reported.
+      const resumed = latestNodeCheckpoint<Record<string, number | null>>(checkpointDir);
+      entry.values = curveOf(resumed?.state.history ?? [], spec.metric);
       const epochs = typeof node.params.epochs === 'number' ? node.params.epochs : 0;
       entry.waiting = milestones(spec, bracketOf(spec, entry.order), epochs);
       // Armed synchronously: the executor starts the stage right after this event.
@@ -74,8 +76,9 @@ export function createEarlyStopEvents(plan: Plan, spec: EarlyStopSpec, store: Wo
     nodeFinished(node: PlanNode, outcome: NodeOutcome) {
       const entry = track(node);
       if (!entry) return;
-      if (outcome.state === 'done' || outcome.state === 'cached') {
-        entry.values = readCurve(path.join(store.nodeDir(node.cacheKey), 'history.json'), spec.metric);
+      const file = path.join(store.nodeDir(node.cacheKey), 'history.json');
+      if ((outcome.state === 'done' || outcome.state === 'cached') && existsSync(file)) {
+        entry.values = curveOf(JSON.parse(readFileSync(file, 'utf8')) as Record<string, number | null>[], spec.metric);
       }
       entry.ended = true;
       entry.waiting = [];
@@ -88,10 +91,8 @@ function curve(entry: Tracked): TrialCurve {
   return { values: entry.values, ended: entry.ended };
 }
 
-/** The watched metric per epoch from a train history file (absent: none yet). */
-function readCurve(file: string, metric: EarlyStopSpec['metric']): number[] {
-  if (!existsSync(file)) return [];
-  const history = JSON.parse(readFileSync(file, 'utf8')) as Record<string, number | null>[];
+/** The watched metric per epoch of a train history. */
+function curveOf(history: readonly Record<string, number | null>[], metric: EarlyStopSpec['metric']): number[] {
   // JSON writes NaN as null; a diverged epoch stays NaN, the worst value.
   return history.map((row) => row[metric] ?? NaN);
 }
