@@ -11,7 +11,7 @@ import { MlflowSink } from './mlflow-sink.js';
 import { downloadModel, type DownloadedModel } from './model-download.js';
 import { sweepFacts, systemTags } from './run-entries.js';
 import { hashFile, readSourceFacts } from './source-facts.js';
-import type { ReportFiles } from './sweep-runs.js';
+import type { ReportFiles } from './run-identity.js';
 import { createSweepTracker, type SweepTracker } from './sweep-tracker.js';
 
 export { tagText, type RunView, type SyncReport } from './journal-records.js';

@@ -1,4 +1,4 @@
-import type { Trial } from '../types.js';
+import type { Plan, Trial } from '../types.js';
 import { describeTrial } from '../util/describe-trial.js';
 import { sha256 } from '../util/hash.js';
 import { sanitizeKey } from './run-entries.js';
@@ -52,4 +52,26 @@ export function trialRunName(trial: Trial | undefined, trialId: string, attempt:
  */
 export function modelKey(parentId: string, cacheKey: string): string {
   return `${parentId}|${cacheKey.slice(0, 16)}`;
+}
+
+/** A sweep's runs: its plan and name, the MLflow experiment, the workspace, the tags every run gets, this host. */
+export interface SweepIdentity {
+  plan: Plan;
+  sweepName: string;
+  experiment: string;
+  /** The workspace's identity (part of every run id); undefined for a journal from before identities. */
+  workspace: string | undefined;
+  /** MLflow's system tags (user, source, git), on every run. */
+  systemTags: Record<string, string>;
+  /** Tags of the parent run beyond them (e.g. `pipeline.objective`). */
+  parentTags: Record<string, string>;
+  /** What the parent's `pipeline.json` says about the sweep's files and grid. */
+  sweepFacts: Record<string, unknown>;
+  host: string;
+}
+
+/** Files of one folder logged on the parent run under `report/` (the sweep's HTML report). */
+export interface ReportFiles {
+  root: string;
+  files: string[];
 }

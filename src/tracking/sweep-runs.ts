@@ -1,4 +1,4 @@
-import type { NodeOutcome, NodeRecord, Plan, PlanNode, StageProgress, TrialRow } from '../types.js';
+import type { NodeOutcome, NodeRecord, PlanNode, StageProgress, TrialRow } from '../types.js';
 import { trialDatasets, validationDataset } from './dataset-inputs.js';
 import { applyRecord, type JournalRecord, type MetricPoint, type RunView } from './journal-records.js';
 import { loggedModelRecord, type ModelFacts } from './logged-model.js';
@@ -15,29 +15,16 @@ import {
   sanitizeKey,
   trialStatus,
 } from './run-entries.js';
-import { attemptOf, latestAttempt, modelKey, sweepRunId, trialRunId, trialRunName } from './run-identity.js';
-
-/** A sweep's runs: its plan and name, the MLflow experiment, the workspace, the tags every run gets, this host. */
-export interface SweepIdentity {
-  plan: Plan;
-  sweepName: string;
-  experiment: string;
-  /** The workspace's identity (part of every run id); undefined for a journal from before identities. */
-  workspace: string | undefined;
-  /** MLflow's system tags (user, source, git), on every run. */
-  systemTags: Record<string, string>;
-  /** Tags of the parent run beyond them (e.g. `pipeline.objective`). */
-  parentTags: Record<string, string>;
-  /** What the parent's `pipeline.json` says about the sweep's files and grid. */
-  sweepFacts: Record<string, unknown>;
-  host: string;
-}
-
-/** Files of one folder logged on the parent run under `report/` (the sweep's HTML report). */
-export interface ReportFiles {
-  root: string;
-  files: string[];
-}
+import {
+  attemptOf,
+  latestAttempt,
+  modelKey,
+  sweepRunId,
+  trialRunId,
+  trialRunName,
+  type ReportFiles,
+  type SweepIdentity,
+} from './run-identity.js';
 
 type Finished = NodeEnd & { folder?: NodeFolder };
 

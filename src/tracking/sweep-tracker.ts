@@ -3,7 +3,8 @@ import type { ExecutionEvents, NodeOutcome, PlanNode, StageProgress, TrialRow } 
 import type { JournalRecord, RegisterRecord } from './journal-records.js';
 import { Journal } from './journal.js';
 import { readNodeFolder } from './node-folder.js';
-import { SweepRuns, type ReportFiles, type SweepIdentity } from './sweep-runs.js';
+import type { ReportFiles, SweepIdentity } from './run-identity.js';
+import { SweepRuns } from './sweep-runs.js';
 
 export interface SweepTrackerOptions extends Omit<SweepIdentity, 'workspace'> {
   /** The workspace: its journal (and identity), and the node folders whose files become artifacts. */
