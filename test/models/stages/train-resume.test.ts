@@ -52,24 +52,27 @@ async function stage(
   return { logs, epochs, error };
 }
 
-describe('train resumes from its checkpoint', () => {
-  copySample(path.join(root, 'data'), 12);
-  const inputs = (async () => {
-    const ingest = folder('ingest');
-    await stage('ingest', IngestParamsSchema.parse({ dataDir: path.join(root, 'data'), imageSize: 16 }), {
-      outDir: ingest,
-    });
-    const split = folder('split');
-    await stage('split', SplitParamsSchema.parse({ valFraction: 0.25, seed: 1 }), {
-      inputs: { ingest },
-      outDir: split,
-    });
-    return { split };
-  })();
-  const output = (dir: string) => ({
+/** Ingest and split of `perClass` sample images per class at `imageSize`, in folders named with `prefix`. */
+async function splitOf(prefix: string, perClass: number, imageSize: number): Promise<{ split: string }> {
+  const dataDir = path.join(root, `${prefix}data`);
+  copySample(dataDir, perClass);
+  const ingest = folder(`${prefix}ingest`);
+  await stage('ingest', IngestParamsSchema.parse({ dataDir, imageSize }), { outDir: ingest });
+  const split = folder(`${prefix}split`);
+  await stage('split', SplitParamsSchema.parse({ valFraction: 0.25, seed: 1 }), { inputs: { ingest }, outDir: split });
+  return { split };
+}
+
+/** A finished train's weight bytes and history text. */
+function output(dir: string) {
+  return {
     weights: readFileSync(path.join(dir, 'model', 'weights.bin')),
     history: readFileSync(path.join(dir, 'history.json'), 'utf8'),
-  });
+  };
+}
+
+describe('train resumes from its checkpoint', () => {
+  const inputs = splitOf('', 12, 16);
 
   it('an attempt stopped after epoch 2 of 4: the next one trains epochs 3 and 4 only, and records all four', async () => {
     const params = TrainParamsSchema.parse({ filters: [2, 4, 4], denseUnits: 8, epochs: 4, batchSize: 8 });
@@ -136,23 +139,7 @@ describe('train resumes from its checkpoint', () => {
 });
 
 describe('transfer training resumes exactly too', () => {
-  copySample(path.join(root, 'transfer-data'), 8);
-  const inputs = (async () => {
-    const ingest = folder('transfer-ingest');
-    await stage('ingest', IngestParamsSchema.parse({ dataDir: path.join(root, 'transfer-data'), imageSize: 32 }), {
-      outDir: ingest,
-    });
-    const split = folder('transfer-split');
-    await stage('split', SplitParamsSchema.parse({ valFraction: 0.25, seed: 1 }), {
-      inputs: { ingest },
-      outDir: split,
-    });
-    return { split };
-  })();
-  const output = (dir: string) => ({
-    weights: readFileSync(path.join(dir, 'model', 'weights.bin')),
-    history: readFileSync(path.join(dir, 'history.json'), 'utf8'),
-  });
+  const inputs = splitOf('transfer-', 8, 32);
   const base = { model: 'mobilenetv2', inputSize: 32, epochs: 3, batchSize: 4, optimizer: 'adam', lr: 0.01 };
   // The head alone on frozen features (its own optimizer); fine-tuning stopped at the phase switch (a fresh optimizer
   // follows, so none is restored) and inside the fine-tuning phase (its optimizer is restored).
