@@ -6,6 +6,7 @@ import type { Dataset } from '../ml/data/dataset-file.js';
 import { embeddingModel, featureHeadModel } from '../ml/models/backbone.js';
 import { MODEL_CATALOG } from '../ml/models/model-catalog.js';
 import { embedImages, featureWidth, rowsTensor } from '../ml/train/features.js';
+import { evaluateLoss } from '../ml/train/evaluate-loss.js';
 import { compileClassifier } from '../ml/train/optimizer.js';
 import { labelsTensor } from '../ml/train/tensors.js';
 import { createRandom, shuffled } from '../util/random.js';
@@ -103,24 +104,11 @@ export async function trainHeadEpochs(
         lossSum += loss * indices.length;
         accuracySum += accuracy * indices.length;
       }
-      const [valLoss, valAccuracy] = await evaluateHead(head, valX, valY, params.batchSize);
+      const [valLoss, valAccuracy] = await evaluateLoss(head, valX, valY, params.batchSize);
       const row = { loss: lossSum / order.length, accuracy: accuracySum / order.length };
       if (await onEpoch(epoch, { ...row, val_loss: valLoss, val_accuracy: valAccuracy })) break;
     }
   } finally {
     tf.dispose([valX, valY]);
   }
-}
-
-async function evaluateHead(
-  head: tf.LayersModel,
-  x: tf.Tensor2D,
-  y: tf.Tensor2D,
-  batchSize: number,
-): Promise<[number, number]> {
-  if (x.shape[0] === 0) return [NaN, NaN];
-  const outputs = head.evaluate(x, y, { batchSize }) as tf.Scalar[];
-  const values = await Promise.all(outputs.map(async (output) => (await output.data())[0] ?? NaN));
-  tf.dispose(outputs);
-  return [values[0] ?? NaN, values[1] ?? NaN];
 }

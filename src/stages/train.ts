@@ -8,6 +8,7 @@ import { buildModel } from '../ml/models/registry.js';
 import { restoreCheckpoint, saveTrainingCheckpoint } from '../ml/train/checkpoint.js';
 import { latestCheckpoint } from '../ml/train/checkpoint-files.js';
 import { saveModel, writeModelMeta } from '../ml/train/model-io.js';
+import { evaluateLoss } from '../ml/train/evaluate-loss.js';
 import { compileClassifier } from '../ml/train/optimizer.js';
 import { fitToModel, imagesArray, imagesTensor, labelsTensor } from '../ml/train/tensors.js';
 import type { StageResult } from '../types.js';
@@ -101,7 +102,7 @@ export const runTrain: StageRun<TrainParams> = async (ctx, params) => {
       Math.random = createRandom(params.seed * 1000 + epoch);
       if (epoch > firstEpoch) compileForEpoch(model, params, classCount, epoch, false, log);
       const { loss, accuracy } = await trainEpoch(ctx, model, train, params, createRandom(params.seed + epoch));
-      const [valLoss, valAccuracy] = await evaluateModel(model, valX, valY, params.batchSize);
+      const [valLoss, valAccuracy] = await evaluateLoss(model, valX, valY, params.batchSize);
       await finishEpoch(model, { epoch, loss, accuracy, val_loss: valLoss, val_accuracy: valAccuracy });
     }
   } finally {
@@ -180,17 +181,4 @@ async function trainEpoch(
     accuracySum += accuracy * indices.length;
   }
   return { loss: lossSum / order.length, accuracy: accuracySum / order.length };
-}
-
-async function evaluateModel(
-  model: tf.LayersModel,
-  x: tf.Tensor4D,
-  y: tf.Tensor2D,
-  batchSize: number,
-): Promise<[number, number]> {
-  if (x.shape[0] === 0) return [NaN, NaN];
-  const outputs = model.evaluate(x, y, { batchSize }) as tf.Scalar[];
-  const values = await Promise.all(outputs.map(async (output) => (await output.data())[0] ?? NaN));
-  outputs.forEach((output) => output.dispose());
-  return [values[0] ?? NaN, values[1] ?? NaN];
 }
