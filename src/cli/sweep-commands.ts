@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { readdir } from 'node:fs/promises';
 import type { Command } from '@commander-js/extra-typings';
 import { PipelineError } from '../errors.js';
 import type { NodeOutcome, Plan, TrialRow } from '../types.js';
@@ -162,6 +163,8 @@ function printRows(plan: Plan, rows: TrialRow[], json: boolean | undefined): voi
 /** `pipeline plan`: what would run and what is cached, nothing executed. */
 async function planCommand(arg: string, options: ListOptions): Promise<number> {
   const { plan, store } = await openSweep(arg, options);
+  // One listing instead of a file check per node: a 10^5-trial plan has 3·10^5 nodes, almost none built.
+  const listed = new Set(await readdir(path.join(store.root, 'nodes')).catch(() => [] as string[]));
   const nodes = plan.nodes.map((node) => ({
     id: node.id,
     stage: node.stage,
@@ -170,7 +173,7 @@ async function planCommand(arg: string, options: ListOptions): Promise<number> {
     trials: node.trials,
     needs: node.needs,
     cacheKey: node.cacheKey,
-    cached: store.has(node.cacheKey),
+    cached: listed.has(node.cacheKey) && store.has(node.cacheKey),
     params: node.params,
     ...(node.note === undefined ? {} : { note: node.note }),
   }));
@@ -179,15 +182,19 @@ async function planCommand(arg: string, options: ListOptions): Promise<number> {
     return 0;
   }
   const cached = nodes.filter((node) => node.cached).length;
-  process.stdout.write(
-    `${plan.trials.length} trials, ${nodes.length} nodes: ${cached} cached, ${nodes.length - cached} to run\n`,
-  );
+  const lines = [
+    `${plan.trials.length} trials, ${nodes.length} nodes: ${cached} cached, ${nodes.length - cached} to run`,
+  ];
   for (const node of nodes) {
     const needs = node.needs.length > 0 ? ` ← ${node.needs.join(', ')}` : '';
-    process.stdout.write(
+    lines.push(
       `  ${node.cached ? 'cached ' : 'run    '} ${node.id}${needs}  [${node.cacheKey.slice(0, 12)}]` +
-        `${node.note === undefined ? '' : `  (${node.note})`}\n`,
+        `${node.note === undefined ? '' : `  (${node.note})`}`,
     );
+  }
+  // Written in large chunks: one write per line costs a system call each on a 3·10^5-line plan.
+  for (let start = 0; start < lines.length; start += 10_000) {
+    process.stdout.write(`${lines.slice(start, start + 10_000).join('\n')}\n`);
   }
   return 0;
 }

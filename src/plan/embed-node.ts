@@ -1,4 +1,4 @@
-import { STAGES, TrainParamsSchema, backboneTraining } from '../stages/catalog.js';
+import { STAGES, backboneTraining, type TrainParams } from '../stages/catalog.js';
 import type { PipelineSpec, PlanNode, StageSpec } from '../types.js';
 import { canonicalJson, sha256 } from '../util/hash.js';
 
@@ -25,9 +25,8 @@ export function embedNodeFor(
   external: string | undefined,
 ): EmbedPlan | undefined {
   if (stage.kind !== 'train') return undefined;
-  const parsed = TrainParamsSchema.safeParse(params);
-  if (!parsed.success) return undefined;
-  const how = backboneTraining(parsed.data);
+  // Params come from resolveStageParams, already parsed by this schema; parsing again costs per trial of a big grid.
+  const how = backboneTraining(params as TrainParams);
   if (how === undefined) return undefined;
   if ('endToEnd' in how) return { note: `backbone trains end to end: ${how.endToEnd}` };
   const kinds = new Map(pipeline.stages.map((s) => [s.name, s.kind]));

@@ -154,7 +154,26 @@ export interface CacheKeyInput {
 
 /** sha256 over the canonical JSON of everything that determines a node's output. */
 export function computeCacheKey(input: CacheKeyInput): string {
-  return sha256(canonicalJson(input));
+  // canonicalJson(input) written out by its sorted keys, with the params' part memoised: the stages below the grid's
+  // stage share one params object across all trials (resolveStageParams), only their upstream keys differ.
+  const parts: string[] = [];
+  if (input.external !== undefined) parts.push(`"external":${JSON.stringify(input.external)}`);
+  parts.push(
+    `"kind":${JSON.stringify(input.kind)}`,
+    `"params":${canonicalParams(input.params)}`,
+    `"upstream":${canonicalJson(input.upstream)}`,
+    `"version":${JSON.stringify(input.version)}`,
+  );
+  return sha256(`{${parts.join(',')}}`);
+}
+
+// Resolved params are never mutated after planning's validation, so their canonical form can be kept per object.
+const canonicalOfParams = new WeakMap<object, string>();
+
+function canonicalParams(params: Record<string, unknown>): string {
+  let text = canonicalOfParams.get(params);
+  if (text === undefined) canonicalOfParams.set(params, (text = canonicalJson(params)));
+  return text;
 }
 
 function nodeId(node: PlanNode, trialCount: number): string {

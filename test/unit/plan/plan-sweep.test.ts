@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { computeCacheKey, planSweep } from '../../../src/plan/plan-sweep.js';
+import { canonicalJson, sha256 } from '../../../src/util/hash.js';
 import { loadSweep } from '../../../src/spec/load-sweep.js';
 import { parseSetFlag } from '../../../src/spec/overrides.js';
 import { ROOT } from '../../helpers/temp-project.js';
@@ -89,5 +90,17 @@ describe('computeCacheKey', () => {
     expect(computeCacheKey({ ...base, params: { lr: 0.2, epochs: 2 } })).not.toBe(key);
     expect(computeCacheKey({ ...base, version: '2' })).not.toBe(key);
     expect(computeCacheKey({ ...base, upstream: { split: 'abd' } })).not.toBe(key);
+  });
+
+  it('is the sha256 of the canonical JSON of its input, with or without an external fingerprint', () => {
+    const inputs = [
+      base,
+      { ...base, external: 'folder:1a2b' },
+      { ...base, params: { augment: { zoom: 0.1 }, b: [1] } },
+    ];
+    for (const input of inputs) expect(computeCacheKey(input)).toBe(sha256(canonicalJson(input)));
+    // The same params object hashed again (memoised) under another upstream gives that upstream's key.
+    const other = { ...base, upstream: { split: 'xyz' } };
+    expect(computeCacheKey(other)).toBe(sha256(canonicalJson(other)));
   });
 });
