@@ -8,7 +8,9 @@
  *   npm run build && npx tsx bench/report-pictures.ts [--base <commit>] [--rounds 3]
  *
  * The base defaults to 0ab984a, the last commit before the pictures; it is exported with `git archive` into a temp
- * folder and built there against this checkout's node_modules.
+ * folder and built there against this checkout's node_modules. `--base off` compares with this checkout instead,
+ * run with the pictures turned off (`visualize.camImages/featureChannels/mistakes = 0`): the same code, sweep and
+ * stage pool on both sides, so the difference is the pictures alone (the HTML report is written on both sides).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -51,7 +53,11 @@ function visualizeSeconds(ws: string): number {
   }, 0);
 }
 
-function runSweep(variant: 'A' | 'B', root: string): Run {
+const PICTURES_OFF = ['visualize.camImages=0', 'visualize.featureChannels=0', 'visualize.mistakes=0'].flatMap(
+  (flag) => ['--set', flag],
+);
+
+function runSweep(variant: 'A' | 'B', root: string, extra: string[] = []): Run {
   const ws = tempDir(`pictures-${variant}-`);
   const load0 = os.loadavg()[0] ?? NaN;
   const t0 = performance.now();
@@ -63,6 +69,7 @@ function runSweep(variant: 'A' | 'B', root: string): Run {
       path.join(root, 'experiments', 'sweeps', 'lr-optimizer.yaml'),
       '--workspace',
       ws,
+      ...extra,
     ],
     { env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' }, encoding: 'utf8' },
   );
@@ -77,13 +84,17 @@ function runSweep(variant: 'A' | 'B', root: string): Run {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
-const base = buildBase(values.base);
+const picturesOff = values.base === 'off';
+const base = picturesOff ? ROOT : buildBase(values.base);
 const runs: Run[] = [];
 const ratios: { wall: number; visualize: number }[] = [];
 for (let round = 0; round < rounds; round++) {
   const order: ('A' | 'B')[] = round % 2 === 0 ? ['A', 'B'] : ['B', 'A'];
   const pair = Object.fromEntries(
-    order.map((variant) => [variant, runSweep(variant, variant === 'A' ? ROOT : base)]),
+    order.map((variant) => [
+      variant,
+      runSweep(variant, variant === 'A' ? ROOT : base, variant === 'B' && picturesOff ? PICTURES_OFF : []),
+    ]),
   ) as Record<'A' | 'B', Run>;
   runs.push(pair.A, pair.B);
   ratios.push({ wall: pair.A.seconds / pair.B.seconds, visualize: pair.A.visualizeSeconds / pair.B.visualizeSeconds });
@@ -104,5 +115,8 @@ const result = {
     median(runs.filter((r) => r.variant === 'B').map((r) => r.visualizeSeconds)),
 };
 mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
-writeFileSync(path.join(ROOT, 'bench', 'results', 'report-pictures.json'), `${JSON.stringify(result, null, 2)}\n`);
+writeFileSync(
+  path.join(ROOT, 'bench', 'results', picturesOff ? 'report-pictures-off.json' : 'report-pictures.json'),
+  `${JSON.stringify(result, null, 2)}\n`,
+);
 process.stdout.write(`${JSON.stringify({ ratios, medianWallRatio: result.medianWallRatio }, null, 2)}\n`);

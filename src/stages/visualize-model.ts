@@ -118,6 +118,8 @@ async function mistakesSheet({ val, examples }: Sources, count: number): Promise
  * Returns the names of the files written.
  */
 export async function drawModelPictures(ctx: StageContext, params: VisualizeParams): Promise<string[]> {
+  // With every picture turned off, the model and the validation set are not even read.
+  if (params.camImages === 0 && params.featureChannels === 0 && params.mistakes === 0) return [];
   const modelDir = path.join(inputDir(ctx, 'train'), 'model');
   const meta = await readModelMeta(modelDir);
   const val = await readDataset(inputDir(ctx, 'split'), 'val');
