@@ -1,5 +1,5 @@
 import { realpathSync } from 'node:fs';
-import { Option, type Command } from '@commander-js/extra-typings';
+import { InvalidArgumentError, Option, type Command } from '@commander-js/extra-typings';
 import { PipelineError } from '../errors.js';
 import { cancelSweep } from '../orchestrator/cancel-sweep.js';
 import { readQueueOverview, type QueueOverview } from '../orchestrator/queue-overview.js';
@@ -14,6 +14,7 @@ interface WorkerOptions extends QueueFlags {
   devices: string;
   concurrency: number;
   lockMs: number;
+  stopGrace: number;
   workspace: string;
   nodeStore?: string;
   verbose?: boolean;
@@ -26,6 +27,15 @@ export function registerQueueCommands(program: Command, finish: Finish): void {
     .option('--devices <list>', 'cpu, or gpu:0,gpu:1,...', 'cpu')
     .option('--concurrency <n>', 'jobs at once on a CPU worker', positiveInt, 1)
     .option('--lock-ms <ms>', "a dead worker's job is retried after about this long", positiveInt, 30_000)
+    .addOption(
+      new Option(
+        '--stop-grace <s>',
+        'on SIGTERM/SIGINT, seconds running jobs get to finish before they go back to the queue',
+      )
+        .argParser(nonNegativeInt)
+        .default(20)
+        .env('PIPELINE_STOP_GRACE'),
+    )
     .addOption(workspaceOption)
     .addOption(nodeStoreOption)
     .option('--verbose', 'print every stage log line')
@@ -57,14 +67,38 @@ async function workerCommand(options: WorkerOptions): Promise<number> {
   const connection = await connectRedis(url);
   const log = (line: string) => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
   const worker = await startQueueWorker({ ...options, prefix: options.queuePrefix, connection, devices, log });
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  log('stopping: waiting for running jobs');
-  await worker.close();
+  const signal = () =>
+    new Promise<NodeJS.Signals>((resolve) => {
+      const on = (name: NodeJS.Signals) => () => {
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onTerm);
+        resolve(name);
+      };
+      const [onInt, onTerm] = [on('SIGINT'), on('SIGTERM')];
+      process.once('SIGINT', onInt);
+      process.once('SIGTERM', onTerm);
+    });
+  const first = await signal();
+  log(
+    `stopping (${first}): no new jobs; running jobs get ${options.stopGrace} s to finish, then go back to the queue ` +
+      `without using an attempt (${first === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'} again: quit at once)`,
+  );
+  const outcome = await Promise.race([worker.stop(options.stopGrace * 1000).then(() => 'stopped' as const), signal()]);
+  if (outcome !== 'stopped') {
+    log('quitting at once: running jobs are retried when their locks expire');
+    worker.abandon();
+    connection.disconnect();
+    return 130;
+  }
   await connection.quit().catch(() => undefined);
+  log('stopped');
   return 0;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of seconds (0 or more)');
+  return n;
 }
 
 /** `pipeline cancel`: cancels the registered runs of a sweep file (only those with `--set` flags, if given). */

@@ -17,6 +17,11 @@ export function stopKey(prefix: string, jobId: string): string {
   return `${base(prefix)}:stop:${jobId}`;
 }
 
+/** BullMQ's lock of a job (value: the token of the worker holding it), to check a worker still owns its job. */
+export function jobLockKey(prefix: string, queue: string, jobId: string): string {
+  return `${prefix}:${queue}:${jobId}:lock`;
+}
+
 /** Set of the ids of workers that announced themselves on this prefix. */
 export function workersKey(prefix: string): string {
   return `${base(prefix)}:workers`;

@@ -1,7 +1,7 @@
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { messageOf, nodeContext, PipelineError } from '../errors.js';
-import { stopKey } from '../queue/queue-keys.js';
+import { jobLockKey, stopKey } from '../queue/queue-keys.js';
 import {
   encodeFailure,
   NON_RETRYABLE,
@@ -22,6 +22,8 @@ export interface ActiveJob {
   nodeId: string;
   queue: QueueName;
   since: number;
+  /** Why the worker stopped this job itself, if it did: it is stopping (hand the job back) or lost the job's lock. */
+  stopped?: 'worker stopping' | 'lock lost';
 }
 
 /** What processing a job needs from its worker. */
@@ -70,7 +72,7 @@ export async function processQueueJob(
     }
     active.nodeId = job.data.task.nodeId;
     ctx.runningChanged();
-    return await buildJob(job, active, ctx);
+    return await buildJob(job, token, active, ctx);
   } finally {
     ctx.running.delete(jobId);
     ctx.runningChanged();
@@ -79,6 +81,7 @@ export async function processQueueJob(
 
 async function buildJob(
   job: Job<QueueJobData, QueueJobResult>,
+  token: string | undefined,
   active: ActiveJob,
   ctx: JobContext,
 ): Promise<QueueJobResult> {
@@ -102,10 +105,22 @@ async function buildJob(
       },
       onProgress: (update) => void job.updateProgress(update).catch(() => undefined),
     });
+    // Fencing: a worker that lost the job's lock (frozen or cut off past it) may have been replaced by another; only
+    // the lock holder's build goes to the node store (a completion BullMQ refuses would not name it anyway).
+    if (remote && !(await holdsLock(job, token, ctx))) active.stopped = 'lock lost';
+    if (active.stopped === 'lock lost') {
+      throw new PipelineError('CANCELLED', `${context}: this worker lost the job's lock; output not pushed`);
+    }
     const attempt = remote ? await remote.pushNode(ctx.store, task.cacheKey) : undefined;
     ctx.log(`✔ ${task.nodeId} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
     return attempt === undefined ? { record } : { record, attempt };
   } catch (error) {
+    if (active.stopped === 'worker stopping') return await handBack(job, token, ctx);
+    if (active.stopped === 'lock lost') {
+      // The job is another worker's now: nothing to report to BullMQ, which would refuse it for want of the lock.
+      ctx.log(`✖ ${task.nodeId}: lost the job's lock (frozen or cut off from Redis); stopped, nothing committed`);
+      throw new DelayedError();
+    }
     const failure = describeFailure(error, context, active.controller.signal.aborted);
     ctx.log(`✖ ${task.nodeId}: ${failure.code}: ${failure.message}`);
     // The stop request was for a worker that had not started the job yet; this one acted on it.
@@ -113,6 +128,30 @@ async function buildJob(
     const reason = encodeFailure(failure);
     throw NON_RETRYABLE.has(failure.code) ? new UnrecoverableError(reason) : new Error(reason);
   }
+}
+
+/**
+ * Puts a job this worker stopped because it is shutting down back in its queue without counting the attempt;
+ * another worker resumes it from its last checkpoint.
+ */
+async function handBack(
+  job: Job<QueueJobData, QueueJobResult>,
+  token: string | undefined,
+  ctx: JobContext,
+): Promise<never> {
+  await job.moveToWait(token);
+  ctx.log(`↩ ${job.data.task.nodeId}: handed back to the queue (worker stopping; the attempt is not counted)`);
+  throw new WaitingError();
+}
+
+/** Whether this worker still holds the job's BullMQ lock (its token is the lock's value). */
+async function holdsLock(
+  job: Job<QueueJobData, QueueJobResult>,
+  token: string | undefined,
+  ctx: JobContext,
+): Promise<boolean> {
+  const holder = await ctx.connection.get(jobLockKey(ctx.prefix, ctx.queue, job.id ?? ''));
+  return token !== undefined && holder === token;
 }
 
 /** A `pipeline cancel` that found this job running before this worker started it leaves a stop request for it. */

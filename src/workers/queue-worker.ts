@@ -30,10 +30,22 @@ export interface QueueWorkerOptions {
   verbose?: boolean;
 }
 
-/** A running worker; `close` lets running jobs finish. */
+/** A running worker. */
 export interface QueueWorker {
+  /** Stops taking jobs and lets running ones finish, however long they take. */
   close(): Promise<void>;
+  /**
+   * Graceful stop: takes no new jobs, gives running ones `graceMs` to finish, then stops their stage processes and
+   * hands the jobs back to the queue without counting the attempt (another worker resumes them from their last
+   * checkpoint), and closes.
+   */
+  stop(graceMs: number): Promise<void>;
+  /** Quits now: stops the stage processes and drops the connections; running jobs are retried once their locks expire. */
+  abandon(): void;
 }
+
+/** How long stopped jobs get to reach the queue again before the worker closes regardless. */
+const HAND_BACK_MS = 5000;
 
 /**
  * Serves the queues: GPU devices each take one job at a time from the `gpu` queue with the device pinned for the
@@ -72,7 +84,19 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
         maxStalledCount: 2,
       },
     );
-    worker.on('error', (error) => options.log(`worker error: ${error.message}`));
+    worker.on('error', (error) => {
+      // A lost lock is reported once, by the job itself (queue-job.ts), not once per renewal attempt.
+      if (!/could not renew lock|Missing lock/.test(error.message)) options.log(`worker error: ${error.message}`);
+    });
+    // Frozen or cut off past its lock: the job may be running elsewhere already. Stop its stage process now.
+    worker.on('lockRenewalFailed', (jobIds) => {
+      for (const jobId of jobIds) {
+        const job = running.get(jobId);
+        if (!job || job.stopped) continue;
+        job.stopped = 'lock lost';
+        job.controller.abort();
+      }
+    });
     // Only a completion BullMQ accepted (this worker still held the job's lock) names the node store's build.
     worker.on('completed', (job, result) => {
       const remote = remoteStoreFor(job.data, options.nodeStore);
@@ -116,12 +140,36 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   options.log(
     `worker ${os.hostname()}:${process.pid} serving ${gpus.length > 0 ? gpus.join(', ') : `cpu ×${options.concurrency}`} on prefix ${options.prefix}, workspace ${store.root}`,
   );
+  const close = async (force = false) => {
+    await Promise.all(workers.map((worker) => worker.close(force)));
+    drainStagePool();
+    await heartbeat.stop().catch(() => undefined);
+    await Promise.all(connections.map((connection) => connection.quit().catch(() => undefined)));
+  };
   return {
-    async close() {
-      await Promise.all(workers.map((worker) => worker.close()));
+    close: () => close(),
+    async stop(graceMs) {
+      await Promise.all(workers.map((worker) => worker.pause(true)));
+      await waitUntilIdle(running, graceMs);
+      for (const job of running.values()) {
+        job.stopped ??= 'worker stopping';
+        job.controller.abort();
+      }
+      await close(!(await waitUntilIdle(running, HAND_BACK_MS)));
+    },
+    abandon() {
+      for (const job of running.values()) job.controller.abort();
       drainStagePool();
-      await heartbeat.stop().catch(() => undefined);
-      await Promise.all(connections.map((connection) => connection.quit().catch(() => undefined)));
+      void heartbeat.stop().catch(() => undefined);
+      for (const worker of workers) void worker.close(true).catch(() => undefined);
+      for (const connection of connections) connection.disconnect();
     },
   };
+}
+
+/** Waits until no job runs, for at most `ms`; says whether none does. */
+async function waitUntilIdle(running: Map<string, ActiveJob>, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (running.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  return running.size === 0;
 }

@@ -18,6 +18,9 @@ process.on('SIGTERM', () => {
   if (current) current.abort();
   else process.exit(0);
 });
+// Ctrl-C in a terminal reaches the whole process group; the parent (a worker, `pipeline run`) decides what stops and
+// tells this process with SIGTERM, so a worker's graceful stop can hand the job back instead of losing an attempt.
+process.on('SIGINT', () => undefined);
 // The parent died (e.g. a worker killed with SIGKILL): nobody will commit this output, so stop working.
 process.on('disconnect', () => process.exit(current ? 1 : 0));
 

@@ -10,6 +10,7 @@ interface Service {
   command?: string[];
   ports?: string[];
   environment?: Record<string, string>;
+  stop_grace_period?: string;
 }
 const compose = parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<string, Service>;
@@ -26,6 +27,17 @@ describe('docker-compose.yml', () => {
         /^redis:\/\/:\$\{REDIS_PASSWORD:\?[^}]*\}@redis:6379$/,
       );
       expect(compose.services[name]?.environment?.PIPELINE_WORKSPACE, name).toBe('/workspace');
+    }
+  });
+
+  it('gives workers more time to stop than their --stop-grace plus the hand-back, so Docker never kills one mid-job', () => {
+    for (const name of ['worker-cpu', 'worker-gpu']) {
+      const service = compose.services[name];
+      const command = service?.command ?? [];
+      const flag = command.indexOf('--stop-grace');
+      const grace = flag < 0 ? 20 : Number(command[flag + 1]);
+      const [, amount = 'NaN', unit] = /^(\d+)(s|m)$/.exec(service?.stop_grace_period ?? '') ?? [];
+      expect(Number(amount) * (unit === 'm' ? 60 : 1), name).toBeGreaterThanOrEqual(grace + 5);
     }
   });
 
