@@ -26,6 +26,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--filters", default="32,64,128")
     parser.add_argument("--dense-units", type=int, default=128)
     parser.add_argument("--dropout", type=float, default=0.5)
+    parser.add_argument("--model", choices=["basic-cnn", "resnet50v2"], default="basic-cnn")
     return parser.parse_args()
 
 
@@ -69,6 +70,20 @@ def load_data(np, args: argparse.Namespace):
     x = (images.astype(np.float64) / 255).astype(np.float32)
     y = labels.astype(np.float32).reshape(-1, 1)
     return x, y
+
+
+def build_resnet50v2(tf, input_shape, args: argparse.Namespace):
+    """src/ml/models/resnet-v2.ts in Keras: ResNet50V2 from fresh initializers (no download) + the transfer head."""
+    layers = tf.keras.layers
+    base = tf.keras.applications.ResNet50V2(weights=None, include_top=False, input_shape=input_shape)
+    x = layers.GlobalAveragePooling2D(name="avg_pool")(base.output)
+    x = layers.Dropout(args.dropout, name="head_dropout")(x)
+    outputs = layers.Dense(1, activation="sigmoid", name="predictions")(x)
+    model = tf.keras.Model(base.input, outputs)
+    model.compile(
+        optimizer=tf.keras.optimizers.Adam(learning_rate=args.lr), loss="binary_crossentropy", metrics=["accuracy"]
+    )
+    return model
 
 
 def build_model(tf, input_shape, args: argparse.Namespace):
@@ -130,7 +145,8 @@ def main() -> int:
 
     tf.keras.utils.set_random_seed(42)
     x, y = load_data(np, args)
-    model = build_model(tf, x.shape[1:], args)
+    build = build_resnet50v2 if args.model == "resnet50v2" else build_model
+    model = build(tf, x.shape[1:], args)
     start, first_batch_end, end, cpu, final_loss = timed_fit(tf, model, x, y, args)
     count = len(x)
     timed_images = count * args.epochs - min(args.batch_size, count)

@@ -3,6 +3,10 @@
  * Run by train-throughput.ts in a child process per backend, because selectBackend() binds a process to one backend.
  *
  *   node --import tsx bench/tfjs-train-worker.ts --backend cpu|tensorflow --images F.npy --labels F.npy --count N --out F.json
+ *                                               [--model basic-cnn|resnet50v2] [--batch-size B] [--lr LR]
+ *
+ * `resnet50v2` is the ResNet report's setting: Keras' ResNet50V2 from fresh initializers, trained end to end with the
+ * transfer head (global average pooling, dropout 0.5, sigmoid), Adam, at the images' own size.
  */
 import * as tf from '@tensorflow/tfjs';
 import { writeFile } from 'node:fs/promises';
@@ -10,6 +14,7 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../src/ml/backend.js';
 import { buildBasicCnn } from '../src/ml/models/basic-cnn.js';
+import { buildResnet50v2 } from '../src/ml/models/resnet-v2.js';
 import { compileClassifier } from '../src/ml/train/optimizer.js';
 import { imagesTensor, labelsTensor } from '../src/ml/train/tensors.js';
 import { cpuSnapshot, cpuUse, type CpuSnapshot } from './lib/cpu-usage.js';
@@ -17,6 +22,7 @@ import { readNpyU8 } from './lib/npy.js';
 import { BENCH_PARAMS, threadSettings, throughput, type FitTiming, type RunnerResult } from './lib/result.js';
 
 type TfjsBackend = 'cpu' | 'tensorflow';
+type BenchModel = 'basic-cnn' | 'resnet50v2';
 
 interface WorkerArgs {
   backend: TfjsBackend;
@@ -25,6 +31,9 @@ interface WorkerArgs {
   count: number;
   epochs: number;
   out: string;
+  model: BenchModel;
+  batchSize: number;
+  lr: number;
 }
 
 function parseWorkerArgs(): WorkerArgs {
@@ -36,14 +45,23 @@ function parseWorkerArgs(): WorkerArgs {
       count: { type: 'string' },
       epochs: { type: 'string' },
       out: { type: 'string' },
+      model: { type: 'string', default: 'basic-cnn' },
+      'batch-size': { type: 'string', default: String(BENCH_PARAMS.batchSize) },
+      lr: { type: 'string', default: String(BENCH_PARAMS.lr) },
     },
   });
-  const { backend, images, labels, count, epochs, out } = values;
+  const { backend, images, labels, count, epochs, out, model } = values;
+  if (model !== 'basic-cnn' && model !== 'resnet50v2') throw new Error('--model: basic-cnn or resnet50v2');
   if ((backend !== 'cpu' && backend !== 'tensorflow') || !images || !labels || !count || !out) {
     throw new Error('usage: --backend cpu|tensorflow --images F --labels F --count N [--epochs N] --out F');
   }
   const epochCount = epochs === undefined ? BENCH_PARAMS.epochs : Number(epochs);
-  return { backend, imagesFile: images, labelsFile: labels, count: Number(count), epochs: epochCount, out };
+  const common: Pick<WorkerArgs, 'model' | 'batchSize' | 'lr'> = {
+    model,
+    batchSize: Number(values['batch-size']),
+    lr: Number(values.lr),
+  };
+  return { backend, imagesFile: images, labelsFile: labels, count: Number(count), epochs: epochCount, out, ...common };
 }
 
 /** A missing or broken tfjs-node is a skip, not a failure: the pure-JS backend is the project's baseline. */
@@ -68,8 +86,12 @@ async function train(args: WorkerArgs): Promise<RunnerResult> {
   const indices = Array.from({ length: count }, (_, i) => i);
   const x = imagesTensor(images.data, shape, indices, 'unit');
   const y = labelsTensor([...labels.data.subarray(0, count)], 2);
-  const params = { ...BENCH_PARAMS, epochs: args.epochs };
-  const model = buildBasicCnn(params, { shape, classCount: 2 });
+  const params = { ...BENCH_PARAMS, epochs: args.epochs, batchSize: args.batchSize, lr: args.lr };
+  const input = { shape, classCount: 2 };
+  const model =
+    args.model === 'resnet50v2'
+      ? buildResnet50v2({ inputSize: height, dropout: 0.5, pretrained: false, freeze: 'none' }, input)
+      : buildBasicCnn(params, input);
   compileClassifier(model, params, 2);
 
   const timing: FitTiming = { start: 0, firstBatchEnd: 0, end: 0 };

@@ -44,6 +44,10 @@ interface BenchArgs {
   python: string;
   backends: string[];
   out: string;
+  /** `basic-cnn` (the CNN report's model) or `resnet50v2` (the ResNet report's, from fresh initializers). */
+  model: 'basic-cnn' | 'resnet50v2';
+  batchSize: number;
+  lr: number;
 }
 
 interface Runner {
@@ -66,9 +70,14 @@ function parseBenchArgs(): BenchArgs {
       // A subset is for trying things out; the published JSON comes from a run of all three.
       backends: { type: 'string', default: BACKEND_NAMES.join(',') },
       out: { type: 'string', default: RESULT_FILE },
+      model: { type: 'string', default: 'basic-cnn' },
+      'batch-size': { type: 'string', default: String(BENCH_PARAMS.batchSize) },
+      lr: { type: 'string', default: String(BENCH_PARAMS.lr) },
     },
   });
-  const args = {
+  const model = values.model;
+  if (model !== 'basic-cnn' && model !== 'resnet50v2') throw new Error('--model: basic-cnn or resnet50v2');
+  const args: BenchArgs = {
     images: Number(values.images),
     jsImages: Number(values['js-images']),
     epochs: Number(values.epochs),
@@ -77,6 +86,9 @@ function parseBenchArgs(): BenchArgs {
     python: values.python,
     backends: values.backends.split(','),
     out: path.resolve(values.out),
+    model,
+    batchSize: Number(values['batch-size']),
+    lr: Number(values.lr),
   };
   const unknown = args.backends.filter((name) => !BACKEND_NAMES.includes(name));
   if (unknown.length > 0)
@@ -88,7 +100,10 @@ function parseBenchArgs(): BenchArgs {
 }
 
 function runners(args: BenchArgs, imagesFile: string, labelsFile: string): Record<string, Runner> {
-  const data = ['--images', imagesFile, '--labels', labelsFile, '--epochs', String(args.epochs)];
+  const data = [
+    ...['--images', imagesFile, '--labels', labelsFile, '--epochs', String(args.epochs), '--model', args.model],
+    ...['--batch-size', String(args.batchSize), '--lr', String(args.lr)],
+  ];
   const worker = path.join(REPO_ROOT, 'bench/tfjs-train-worker.ts');
   // `--import tsx` runs the TypeScript worker without a build, exactly as `npx tsx` runs this script.
   const tfjs = (backend: string, count: number): Runner => ({
@@ -104,7 +119,7 @@ function runners(args: BenchArgs, imagesFile: string, labelsFile: string): Recor
     command: args.python,
     args: [
       ...[path.join(REPO_ROOT, 'bench/keras_throughput.py'), '--count', String(args.images), ...data],
-      ...['--batch-size', String(p.batchSize), '--lr', String(p.lr), '--filters', p.filters.join(',')],
+      ...['--filters', p.filters.join(',')],
       ...['--dense-units', String(p.denseUnits), '--dropout', String(p.dropout)],
     ],
   };
@@ -198,7 +213,17 @@ async function report(args: BenchArgs, results: RoundResult[], loadBefore: numbe
       dataset: path.relative(REPO_ROOT, args.dataDir),
       imageSize: IMAGE_SIZE,
       classes: 'with_mask=0, without_mask=1, alternating',
-      model: { ...BENCH_PARAMS, epochs: args.epochs },
+      model:
+        args.model === 'resnet50v2'
+          ? {
+              model: 'resnet50v2',
+              dropout: 0.5,
+              optimizer: 'adam',
+              lr: args.lr,
+              batchSize: args.batchSize,
+              epochs: args.epochs,
+            }
+          : { ...BENCH_PARAMS, epochs: args.epochs, batchSize: args.batchSize, lr: args.lr },
       rounds: args.rounds,
       timing:
         'first batch excluded: seconds run from the end of the first batch to the return of fit(); ' +
