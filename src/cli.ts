@@ -5,6 +5,7 @@ import type { Finish } from './cli/cli-flags.js';
 import { registerModelCommands } from './cli/model-commands.js';
 import { registerQueueCommands } from './cli/queue-commands.js';
 import { registerReportCommand } from './cli/report-command.js';
+import { registerVerifyCommand } from './cli/verify-command.js';
 import { registerSweepCommands } from './cli/sweep-commands.js';
 import { registerTrackingCommands } from './cli/tracking-commands.js';
 
@@ -43,6 +44,7 @@ registerModelCommands(program, finish);
 registerQueueCommands(program, finish);
 registerTrackingCommands(program, finish);
 registerReportCommand(program, finish);
+registerVerifyCommand(program, finish);
 
 try {
   await program.parseAsync();

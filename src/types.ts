@@ -117,6 +117,8 @@ export interface NodeRecord extends StageResult {
   finishedAt: string;
   durationMs: number;
   backend?: string;
+  /** Size and SHA-256 of every output file (paths `/`-separated), checked before the node is reused; absent in old records. */
+  files?: Record<string, { size: number; sha256: string }>;
 }
 
 /** How a node ended. */

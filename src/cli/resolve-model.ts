@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PipelineError } from '../errors.js';
+import { findDamage } from '../store/node-integrity.js';
 import { collectTrialRows, readStoredKnowledge } from '../orchestrator/trial-results.js';
 import { fetchModel } from '../tracking/open-tracking.js';
 import { openSweep, type SweepCommandOptions } from './open-sweep.js';
@@ -73,6 +74,15 @@ async function trialModel(sweepFile: string, options: ModelSourceOptions): Promi
   const train = plan.nodes.find((node) => node.kind === 'train' && node.trials.includes(row.id));
   if (!train || !store.has(train.cacheKey)) {
     throw new PipelineError('NOT_FOUND', `trial ${row.id} has no trained model in ${store.root}; run the sweep first`);
+  }
+  // A damaged model gives shape errors or NaN confidences; say what is wrong instead, before loading it.
+  const record = await store.readRecord(train.cacheKey);
+  const damage = record && (await findDamage(store.nodeDir(train.cacheKey), record, 'hash'));
+  if (damage) {
+    throw new PipelineError(
+      'DATA_INVALID',
+      `trial ${row.id}'s model (node ${train.id}) is damaged: ${damage}; run the sweep again to rebuild it`,
+    );
   }
   return { dir: path.join(store.nodeDir(train.cacheKey), 'model'), label: `trial ${row.id}` };
 }

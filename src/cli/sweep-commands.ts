@@ -103,6 +103,7 @@ async function execute({ sweep, plan, store }: OpenSweep, force: Set<string>, op
         tracking.events,
       ),
       signal: controller.signal,
+      warn: (line) => process.stderr.write(`${line}\n`),
     });
   } finally {
     display.close();

@@ -11,6 +11,8 @@ export interface ExecuteOptions {
   backend: BackendChoice;
   events: ExecutionEvents;
   signal: AbortSignal;
+  /** Prints a warning line (a damaged cached node being rebuilt, a job Redis lost). */
+  warn?: (line: string) => void;
 }
 
 /** Runs a plan: the local process pool (embedded default) and the Redis/BullMQ queue both implement this. */

@@ -1,5 +1,6 @@
 import { messageOf, PipelineError } from '../errors.js';
 import type { NodeOutcome, NodeRecord, Plan, PlanNode } from '../types.js';
+import { findDamage } from '../store/node-integrity.js';
 import type { ExecuteOptions } from './executor.js';
 
 /** Runs one node to completion, returning its stored record. */
@@ -15,6 +16,7 @@ export async function walkPlan(
   runNode: RunNode,
 ): Promise<Map<string, NodeOutcome>> {
   const outcomes = new Map<string, NodeOutcome>();
+  const readSoon = nodesReadSoon(plan, options);
   const running = new Map<string, Promise<void>>();
   const pending = new Set(plan.nodes.map((node) => node.id));
   const finish = (node: PlanNode, outcome: NodeOutcome) => {
@@ -38,10 +40,16 @@ export async function walkPlan(
       if (needs.some((outcome) => outcome === undefined)) continue;
       if (!options.force.has(node.id) && options.store.has(node.cacheKey)) {
         const record = await options.store.readRecord(node.cacheKey);
-        if (record) {
+        const depth = readSoon.has(node.id) ? 'hash' : 'size';
+        const damage = record && (await findDamage(options.store.nodeDir(node.cacheKey), record, depth));
+        if (record && !damage) {
           finish(node, { state: 'cached', record });
           progressed = true;
           continue;
+        }
+        if (damage) {
+          options.warn?.(`warning: ${node.id}: its cached output is damaged (${damage}); building it again`);
+          await options.store.discardNode(node.cacheKey);
         }
       }
       if (running.size >= options.parallel) continue;
@@ -64,4 +72,16 @@ export async function walkPlan(
     else if (!progressed) break;
   }
   return outcomes;
+}
+
+/**
+ * Cached nodes that a stage of this run will read (a dependent that is not built yet, or forced): their files are
+ * hashed before reuse, the others only checked for presence and size.
+ */
+function nodesReadSoon(plan: Plan, options: ExecuteOptions): Set<string> {
+  const soon = new Set<string>();
+  for (const node of plan.nodes) {
+    if (options.force.has(node.id) || !options.store.has(node.cacheKey)) node.needs.forEach((id) => soon.add(id));
+  }
+  return soon;
 }

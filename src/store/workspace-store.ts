@@ -70,6 +70,14 @@ export class WorkspaceStore {
     }
   }
 
+  /** Removes a committed node (found damaged): moved out of `nodes/` at once, then deleted. */
+  async discardNode(cacheKey: string): Promise<void> {
+    const aside = path.join(this.root, 'tmp', `damaged-${cacheKey.slice(0, 16)}-${randomBytes(4).toString('hex')}`);
+    await mkdir(path.dirname(aside), { recursive: true });
+    await rename(this.nodeDir(cacheKey), aside).catch(() => undefined);
+    await rm(aside, { recursive: true, force: true });
+  }
+
   /** Drops a build folder that will not be committed. */
   async discard(buildDir: string): Promise<void> {
     await rm(buildDir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 import { PipelineError } from '../errors.js';
 import type { BackendChoice } from '../ml/backend-names.js';
 import { acquireBuildLock } from '../store/build-lock.js';
+import { buildManifest } from '../store/file-manifest.js';
 import type { WorkspaceStore } from '../store/workspace-store.js';
 import type { NodeRecord } from '../types.js';
 import type { StageKind, StageProgress } from '../types.js';
@@ -84,6 +85,7 @@ async function buildLocked(
       hooks,
     );
     const finishedAt = new Date();
+    const { files } = await buildManifest(outDir);
     const record: NodeRecord = {
       ...result,
       cacheKey: task.cacheKey,
@@ -94,6 +96,7 @@ async function buildLocked(
       finishedAt: finishedAt.toISOString(),
       durationMs: finishedAt.getTime() - startedAt.getTime(),
       backend,
+      files,
     };
     // Fencing: a process frozen past the stale limit lost the node to another attempt and must not overwrite it.
     if (!(await stillOwned())) {
