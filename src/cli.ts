@@ -6,6 +6,7 @@ import { registerModelCommands } from './cli/model-commands.js';
 import { registerQueueCommands } from './cli/queue-commands.js';
 import { registerReportCommand } from './cli/report-command.js';
 import { registerVerifyCommand } from './cli/verify-command.js';
+import { registerGcCommand } from './cli/gc-command.js';
 import { registerSweepCommands } from './cli/sweep-commands.js';
 import { registerTrackingCommands } from './cli/tracking-commands.js';
 
@@ -45,6 +46,7 @@ registerQueueCommands(program, finish);
 registerTrackingCommands(program, finish);
 registerReportCommand(program, finish);
 registerVerifyCommand(program, finish);
+registerGcCommand(program, finish);
 
 try {
   await program.parseAsync();

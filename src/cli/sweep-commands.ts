@@ -3,6 +3,7 @@ import path from 'node:path';
 import { readdir } from 'node:fs/promises';
 import type { Command } from '@commander-js/extra-typings';
 import { PipelineError } from '../errors.js';
+import { findGarbage, removeGarbage } from '../store/collect-garbage.js';
 import type { NodeOutcome, Plan, TrialRow } from '../types.js';
 import { createEarlyStopEvents } from '../orchestrator/early-stop/early-stop-events.js';
 import { collectTrialRows, readStoredKnowledge } from '../orchestrator/trial-results.js';
@@ -117,6 +118,8 @@ async function execute({ sweep, plan, store }: OpenSweep, force: Set<string>, op
     nodes: Object.fromEntries([...outcomes].map(([id, outcome]) => [id, describeOutcome(outcome)])),
   };
   await store.writeJson(store.sweepFile(sweep.name), state);
+  // Build folders left in tmp/ by killed runs go; anything a live build (another run, a worker) holds a lock for stays.
+  await removeGarbage((await findGarbage(store)).filter((item) => item.kind === 'build folder'));
   const rows = collectTrialRows(plan, outcomes);
   printRows(plan, rows, options.json);
   const report = await writeSweepReport({ sweep, plan, store });

@@ -35,7 +35,10 @@ export interface LockTiming {
   pollMs: number;
 }
 
-const DEFAULT_TIMING: LockTiming = { heartbeatMs: 2_000, staleMs: 30_000, pollMs: 250 };
+/** A lock whose heartbeat is older than this is stale: another process may take it over, `pipeline gc` removes it. */
+export const STALE_LOCK_MS = 30_000;
+
+const DEFAULT_TIMING: LockTiming = { heartbeatMs: 2_000, staleMs: STALE_LOCK_MS, pollMs: 250 };
 
 /**
  * Takes the build lock of one cache key in a workspace, waiting while a live process holds it. The lock file is
