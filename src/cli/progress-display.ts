@@ -61,7 +61,9 @@ export function createProgressDisplay(
       if (!options.tty) options.write(`  ${node.id} ${describeProgress(update)}\n`);
     },
     nodeLog(node, message) {
-      if (options.verbose) print(`  [${node.id}] ${message}`);
+      // Stages mark what a user must see (skipped files, a setting that cannot do what it says) with "warning: ".
+      if (message.startsWith('warning: ')) print(`warning: ${node.id}: ${message.slice('warning: '.length)}`);
+      else if (options.verbose) print(`  [${node.id}] ${message}`);
     },
     nodeFinished(node, outcome) {
       const entry = running.get(node.id);

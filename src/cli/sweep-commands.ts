@@ -131,6 +131,9 @@ async function execute({ sweep, plan, store }: OpenSweep, force: Set<string>, op
     throw new PipelineError('CANCELLED', 'cancelled by pipeline cancel; finished nodes are kept, run again to resume');
   const noWorker = [...outcomes.values()].find((o) => o.state === 'failed' && o.code === 'WORKERS_UNAVAILABLE');
   if (noWorker?.state === 'failed') throw new PipelineError('WORKERS_UNAVAILABLE', noWorker.error);
+  // Bad data (an unreadable class, a truth file naming unknown images) is exit 3 when it is all that failed.
+  const failed = [...outcomes.values()].flatMap((o) => (o.state === 'failed' ? [o.code] : []));
+  if (failed.length > 0 && failed.every((code) => code === 'DATA_INVALID')) return 3;
   // A trial stopped early is a result, not a failure.
   return rows.some((row) => row.state !== 'done' && row.state !== 'stopped') ? 1 : 0;
 }

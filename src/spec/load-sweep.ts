@@ -5,13 +5,18 @@ import { PipelineError } from '../errors.js';
 import type { Override, SweepSpec } from '../types.js';
 import { EarlyStopFileSchema, normalizeEarlyStop } from './early-stop-spec.js';
 import { loadPipeline } from './load-pipeline.js';
+import { checkObjectiveMetric } from './objective-rules.js';
 import { checkOverridePath, resolveStageParams } from './overrides.js';
 import { DEFAULT_MAX_TRIALS, checkTrialLimit, countTrials } from './trial-limit.js';
 import { parseWith, readYamlSource } from './yaml-source.js';
 
 /** The sweep file as written. */
 export const SweepFileSchema = z.strictObject({
-  name: z.string().min(1).optional().describe('Defaults to the file name.'),
+  name: z
+    .string()
+    .regex(/^[^./\\][^/\\]*$/, "a sweep name names files in the workspace: no '/' or '\\', and not starting with '.'")
+    .optional()
+    .describe('Defaults to the file name.'),
   description: z.string().optional(),
   pipeline: z.string().min(1).describe('Pipeline file, relative to this sweep file.'),
   method: z.enum(['grid', 'random']).default('grid').describe('grid: every combination; random: `samples` of them.'),
@@ -77,6 +82,8 @@ export async function loadSweep(
   if (!existsSync(pipelineFile)) throw source.error(['pipeline'], `pipeline file ${pipelineFile} not found`);
   const pipeline = await loadPipeline(pipelineFile);
   const baseDir = path.dirname(file);
+  const objectiveError = checkObjectiveMetric(raw.objective.metric, pipeline);
+  if (objectiveError) throw source.error(['objective', 'metric'], objectiveError);
   const earlyStop = raw.early_stop && normalizeEarlyStop(raw.early_stop, raw.objective, pipeline, source);
 
   const grid = Object.entries(raw.grid).map(([key, values]) => {

@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
+import { isFolder } from '../util/walk-files.js';
 import path from 'node:path';
 import { NonRetryableStageError } from '../errors.js';
 import { writeDataset } from '../ml/data/dataset-file.js';
@@ -61,6 +62,14 @@ export const runIngest: StageRun<IngestParams> = async (ctx, params) => {
   await writeFile(path.join(ctx.outDir, 'ingest-report.json'), `${JSON.stringify(report, null, 2)}\n`);
   for (const entry of skipped) ctx.log(`skipped ${entry.file}: ${entry.reason}`);
   ctx.log(`${labels.length} images in ${classes.length} classes, ${skipped.length} skipped`);
+  if (skipped.length > 0) {
+    // A "warning: " line reaches the console without --verbose (cli/progress-display.ts).
+    const first = skipped[0];
+    ctx.log(
+      `warning: skipped ${skipped.length} of ${labels.length + skipped.length} files that are not readable images ` +
+        `(first: ${first?.file}: ${first?.reason}); all are listed in ingest-report.json`,
+    );
+  }
   return {
     metrics: { images: labels.length, skipped: skipped.length },
     summary: { classes, perClass, skipped: skipped.length },
@@ -74,7 +83,8 @@ async function listClassFolders(params: IngestParams): Promise<[string, string][
   }
   const entries = await readdir(params.dataDir, { withFileTypes: true });
   const folders = entries
-    .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
+    // A class folder may be a symbolic link to one elsewhere (util/walk-files.ts).
+    .filter((entry) => !entry.name.startsWith('.') && isFolder(path.join(params.dataDir, entry.name)))
     .map((e) => e.name)
     .sort();
   if (!params.classes) {

@@ -43,6 +43,12 @@ export const runTrain: StageRun<TrainParams> = async (ctx, params) => {
   const splitDir = inputDir(ctx, 'split');
   const train = await readDataset(splitDir, 'train');
   const val = await readDataset(splitDir, 'val');
+  if (params.batchSize > train.labels.length) {
+    ctx.log(
+      `warning: train.batchSize ${params.batchSize} is larger than the ${train.labels.length} training images; ` +
+        `each epoch is one batch of ${train.labels.length}`,
+    );
+  }
   // tfjs draws dropout masks and unseeded initial weights from Math.random; seeding it makes a trial reproducible.
   Math.random = createRandom(params.seed);
   const classCount = train.classes.length;

@@ -1,16 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PipelineError } from '../errors.js';
+import { walkFiles } from '../util/walk-files.js';
 import type { WorkspaceStore } from './workspace-store.js';
 
-/** The files of a data folder, as sorted paths relative to it (what its fingerprint covers). */
+/** The files of a data folder, as sorted paths relative to it (what its fingerprint covers); links followed. */
 export function listDataFiles(root: string): string[] {
-  return readdirSync(root, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)))
-    .sort();
+  return walkFiles(root);
 }
 
 /**

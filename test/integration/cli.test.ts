@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { isReportedMetric, STAGE_METRICS } from '../../src/spec/objective-rules.js';
 import type { TrialRow } from '../../src/types.js';
 import { runCli } from '../helpers/run-cli.js';
 import { stageFixtures } from '../helpers/stage-fixtures.js';
@@ -52,6 +53,10 @@ describe('pipeline run / rerun / plan / status / predict on real images', () => 
     expect(trials[0]?.best).toBe(true);
     expect(trials[0]?.objective).toBeGreaterThanOrEqual(trials[1]?.objective ?? 1);
     expect(trials[0]?.metrics).toHaveProperty('macro_f1');
+    // The plan-time objective check knows every metric the stages really report.
+    const known = Object.values(STAGE_METRICS).flat();
+    for (const metric of Object.keys(trials[0]?.metrics ?? {}))
+      expect(isReportedMetric(metric, known), metric).toBe(true);
   });
 
   it('skips the corrupt file and lists it in the ingest report', () => {
@@ -72,6 +77,10 @@ describe('pipeline run / rerun / plan / status / predict on real images', () => 
     expect(report.skipped).toEqual([
       { file: path.join('with_mask', 'broken.jpg'), reason: expect.any(String) as string },
     ]);
+    // Counted on the console without --verbose, with the decoder's reason for the first one.
+    expect(first.stderr).toContain(
+      `warning: ingest: skipped 1 of 41 files that are not readable images (first: ${path.join('with_mask', 'broken.jpg')}: ${report.skipped[0]?.reason}); all are listed in ingest-report.json`,
+    );
   });
 
   it('writes the evaluation report, curves and confusion matrix', () => {
@@ -181,7 +190,7 @@ describe('bad input gives one clear line and a non-zero exit', () => {
     mkdirSync(path.join(dir, 'data', 'improper_mask'));
     writeFileSync(path.join(dir, 'data', 'improper_mask', 'notes.txt'), 'no images here');
     const result = await runCli(['run', sweep, '--workspace', ws]);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(3); // bad data, as the README's table says (it was 1, "a trial failed")
     expect(result.stderr).toMatch(/✖ ingest failed.*: class 'improper_mask' has no readable images/);
     expect(existsSync(path.join(ws, 'nodes'))).toBe(false);
     expect(readdirSync(path.join(ws, 'tmp'))).toEqual([]);

@@ -7,10 +7,19 @@ export type DecodeSize = { fill: number } | { within: number };
 /**
  * Decodes an image file to RGB pixels: EXIF rotation applied, transparency flattened onto white, sRGB, resized as
  * `size` says; grey-scale images get three equal channels. Returns the reason instead when sharp cannot read it:
- * `not an image`, or the first line of sharp's message. This is the one decode chain of the project, so the dataset,
+ * `not an image`, or the first line of sharp's message for this file. This is the one decode chain of the project, so the dataset,
  * the synthesized copies and `pipeline predict` see the same pixels for the same file.
  */
 export async function decodeImage(file: string, size: DecodeSize): Promise<RgbImage | string> {
+  const first = await gate.shared(() => decodeOnce(file, size));
+  if (typeof first !== 'string') return first;
+  // libvips keeps one error buffer for concurrent operations, so a failure's message may be another file's
+  // ("pngload: end of stream" for a truncated JPEG). Failures are rare: decode again with nothing else decoding,
+  // and report that message, which is this file's own.
+  return gate.alone(() => decodeOnce(file, size));
+}
+
+async function decodeOnce(file: string, size: DecodeSize): Promise<RgbImage | string> {
   const [side, resize]: [number, ResizeOptions] =
     'fill' in size ? [size.fill, { fit: 'fill' }] : [size.within, { fit: 'inside', withoutEnlargement: true }];
   try {
@@ -29,6 +38,39 @@ export async function decodeImage(file: string, size: DecodeSize): Promise<RgbIm
     return message.includes('unsupported image format') ? 'not an image' : message;
   }
 }
+
+/** Lets decodes run together (`shared`) or one run with no other in flight (`alone`). */
+function createGate() {
+  let active = 0;
+  let closed: Promise<void> | undefined;
+  const idle: (() => void)[] = [];
+  return {
+    async shared<T>(run: () => Promise<T>): Promise<T> {
+      while (closed) await closed;
+      active += 1;
+      try {
+        return await run();
+      } finally {
+        active -= 1;
+        if (active === 0) for (const wake of idle.splice(0)) wake();
+      }
+    },
+    async alone<T>(run: () => Promise<T>): Promise<T> {
+      while (closed) await closed;
+      let open = () => undefined as void;
+      closed = new Promise<void>((resolve) => (open = resolve));
+      try {
+        while (active > 0) await new Promise<void>((resolve) => idle.push(resolve));
+        return await run();
+      } finally {
+        closed = undefined;
+        open();
+      }
+    },
+  };
+}
+
+const gate = createGate();
 
 /** Resizes pixels to `width`×`height` the way {@link decodeImage} does with `fill` (stretched, no letterboxing). */
 export async function resizeImage(image: RgbImage, width: number, height: number): Promise<Uint8Array> {

@@ -1,11 +1,10 @@
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { walkFiles } from '../../util/walk-files.js';
 
-/** Every file under `dir`, recursively (person sub-folders), sorted for a stable order; hidden files ignored. */
+/**
+ * Every file under `dir`, recursively (person sub-folders), sorted for a stable order; hidden files ignored, symbolic
+ * links followed (util/walk-files.ts).
+ */
 export async function listFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries
-    .filter((entry) => entry.isFile() && !entry.name.startsWith('.'))
-    .map((entry) => path.join(entry.parentPath, entry.name))
-    .sort();
+  return Promise.resolve(walkFiles(dir, { skipHidden: true }).map((file) => path.join(dir, file)));
 }

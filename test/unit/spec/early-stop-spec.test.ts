@@ -74,7 +74,7 @@ describe('early_stop in a sweep file', () => {
   });
 
   it('an objective metric not reported per epoch needs early_stop.metric', async () => {
-    const error = await loadError('  method: asha\n', 'objective:\n  metric: test_accuracy\n');
-    expect(error.message).toMatch(/early_stop: the objective metric test_accuracy is not reported every epoch/);
+    const error = await loadError('  method: asha\n', 'objective:\n  metric: macro_f1\n');
+    expect(error.message).toMatch(/early_stop: the objective metric macro_f1 is not reported every epoch/);
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NonRetryableStageError, PipelineError } from '../../../src/errors.js';
@@ -23,6 +23,20 @@ describe('ingest stage', () => {
     };
     expect(report.skipped).toEqual([{ file: path.join('without_mask', 'notes.txt'), reason: 'not an image' }]);
     expect(result.metrics).toEqual({ images: 6, skipped: 1 });
+  });
+
+  it('takes class folders and images that are symbolic links like real ones (a 3-class set stays 3 classes)', async () => {
+    const elsewhere = copySample(tempDir(), 2);
+    const dataDir = copySample(tempDir(), 2);
+    symlinkSync(path.join(elsewhere, 'with_mask'), path.join(dataDir, 'improper_mask'));
+    const image = readdirSync(path.join(elsewhere, 'without_mask'))[0] ?? '';
+    symlinkSync(path.join(elsewhere, 'without_mask', image), path.join(dataDir, 'without_mask', `linked-${image}`));
+    const ctx = stageContext();
+    const result = await runIngest(ctx, IngestParamsSchema.parse({ dataDir, imageSize: 8 }));
+    const dataset = await readDataset(ctx.outDir);
+    expect(dataset.classes).toEqual(['improper_mask', 'with_mask', 'without_mask']);
+    expect(dataset.labels).toEqual([0, 0, 1, 1, 2, 2, 2]);
+    expect(result.metrics).toEqual({ images: 7, skipped: 0 });
   });
 
   it('a class with no readable image is bad data, not a retryable failure', async () => {

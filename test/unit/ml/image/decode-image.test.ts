@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -61,6 +61,24 @@ describe('decodeImage', () => {
     expect(await decodeImage(truncated, { fill: 4 })).not.toBe('not an image');
   });
 
+  it("gives each unreadable file its own reason when many decode at once (libvips' error buffer is shared)", async () => {
+    const dir = tempDir();
+    const jpeg = await sharp(await png(path.join(dir, 'a.png'), 96, 96, [9, 8, 7, 255]))
+      .jpeg()
+      .toBuffer();
+    const pngBytes = await sharp(path.join(dir, 'a.png')).png().toBuffer();
+    writeFileSync(path.join(dir, 'cut.jpg'), jpeg.subarray(0, Math.floor(jpeg.length / 2)));
+    writeFileSync(path.join(dir, 'cut.png'), pngBytes.subarray(0, Math.floor(pngBytes.length / 2)));
+    const alone = {
+      jpg: await decodeImage(path.join(dir, 'cut.jpg'), { fill: 16 }),
+      png: await decodeImage(path.join(dir, 'cut.png'), { fill: 16 }),
+    };
+    expect(alone.jpg).not.toBe(alone.png);
+    const files = Array.from({ length: 40 }, (_, i) => path.join(dir, i % 2 ? 'cut.png' : 'cut.jpg'));
+    const together = await Promise.all(files.map((file) => decodeImage(file, { fill: 16 })));
+    together.forEach((reason, i) => expect(reason, files[i]).toBe(i % 2 ? alone.png : alone.jpg));
+  });
+
   it('resizeImage stretches like fill does', async () => {
     const file = await png(path.join(tempDir(), 'big.png'), 30, 12, [90, 60, 30, 255]);
     const full = (await decodeImage(file, { within: 100 })) as RgbImage;
@@ -73,5 +91,20 @@ describe('listFiles', () => {
   it('lists files in nested folders, sorted, without hidden ones', async () => {
     const dir = writeFiles(tempDir(), { 'b/2.jpg': '', 'b/p1/1.jpg': '', 'a.jpg': '', '.DS_Store': '', 'b/.x': '' });
     expect((await listFiles(dir)).map((file) => path.relative(dir, file))).toEqual(['a.jpg', 'b/2.jpg', 'b/p1/1.jpg']);
+  });
+
+  it('follows symbolic links to files and folders, enters a folder once (a link loop ends), keeps broken links', async () => {
+    const outside = writeFiles(tempDir(), { 'x.jpg': '', 'people/p.jpg': '' });
+    const dir = writeFiles(tempDir(), { 'a.jpg': '' });
+    symlinkSync(path.join(outside, 'x.jpg'), path.join(dir, 'linked.jpg'));
+    symlinkSync(path.join(outside, 'people'), path.join(dir, 'people'));
+    symlinkSync(dir, path.join(dir, 'loop'));
+    symlinkSync(path.join(outside, 'gone.jpg'), path.join(dir, 'broken.jpg'));
+    expect((await listFiles(dir)).map((file) => path.relative(dir, file))).toEqual([
+      'a.jpg',
+      'broken.jpg',
+      'linked.jpg',
+      'people/p.jpg',
+    ]);
   });
 });
