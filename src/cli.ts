@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from '@commander-js/extra-typings';
-import { messageOf, PipelineError, type ErrorCode } from './errors.js';
+import { messageOf, PipelineError, storageFailure, type ErrorCode } from './errors.js';
 import type { Finish } from './cli/cli-flags.js';
 import { registerModelCommands } from './cli/model-commands.js';
 import { registerQueueCommands } from './cli/queue-commands.js';
@@ -24,6 +24,7 @@ const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
   TRACKING_BUSY: 4,
   WORKERS_UNAVAILABLE: 4,
   CANCELLED: 130,
+  STORAGE_FAILED: 5,
 };
 
 // `pipeline plan x | head` closes stdout early; that is not an error.
@@ -61,9 +62,10 @@ function report(error: unknown): number {
   if (commanderCode?.startsWith('commander.')) {
     return commanderCode === 'commander.helpDisplayed' || commanderCode === 'commander.version' ? 0 : 2;
   }
-  if (error instanceof PipelineError) {
-    process.stderr.write(`pipeline: ${error.message}\n`);
-    return EXIT_CODES[error.code] ?? 1;
+  const known = error instanceof PipelineError ? error : storageFailure(error);
+  if (known) {
+    process.stderr.write(`pipeline: ${known.message}\n`);
+    return EXIT_CODES[known.code] ?? 1;
   }
   process.stderr.write(`pipeline: internal error: ${messageOf(error)}\n${(error as Error).stack ?? ''}\n`);
   return 70;

@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'BACKEND_UNAVAILABLE'
   | 'TRACKING_REJECTED'
   | 'TRACKING_BUSY'
-  | 'WORKERS_UNAVAILABLE';
+  | 'WORKERS_UNAVAILABLE'
+  | 'STORAGE_FAILED';
 
 /** Base error for everything the tool reports to a user: a code, a one-line message, an optional cause. */
 export class PipelineError extends Error {
@@ -55,7 +56,29 @@ const KNOWN_CODES: Record<ErrorCode, true> = {
   TRACKING_BUSY: true,
   WORKERS_UNAVAILABLE: true,
   BACKEND_UNAVAILABLE: true,
+  STORAGE_FAILED: true,
 };
+
+const STORAGE_REASONS: Record<string, string> = {
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'not permitted',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+};
+
+/**
+ * A disk that refused a write (full, read-only, no permission) as STORAGE_FAILED naming the file (or `where`), or undefined for
+ * any other error: such a failure is the machine's state, not a bug, and gets one line instead of a stack trace.
+ */
+export function storageFailure(error: unknown, where?: string): PipelineError | undefined {
+  const { code, path } = (error ?? {}) as NodeJS.ErrnoException;
+  const reason = code === undefined ? undefined : STORAGE_REASONS[code];
+  if (reason === undefined) return undefined;
+  return new PipelineError('STORAGE_FAILED', `${path ?? where ?? 'the workspace'}: cannot write (${code}: ${reason})`, {
+    cause: error,
+  });
+}
 
 /** Whether `value` is one of the stable error codes. */
 export function isErrorCode(value: unknown): value is ErrorCode {

@@ -2,8 +2,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { readdir } from 'node:fs/promises';
 import type { Command } from '@commander-js/extra-typings';
-import { PipelineError } from '../errors.js';
+import { messageOf, PipelineError, storageFailure } from '../errors.js';
 import { findGarbage, removeGarbage } from '../store/collect-garbage.js';
+import { checkWorkspaceWritable } from '../store/check-workspace.js';
 import type { NodeOutcome, Plan, TrialRow } from '../types.js';
 import { createEarlyStopEvents } from '../orchestrator/early-stop/early-stop-events.js';
 import { collectTrialRows, readStoredKnowledge } from '../orchestrator/trial-results.js';
@@ -65,6 +66,7 @@ async function rerunCommand(arg: string, options: RunOptions & NodeSelection): P
 }
 
 async function execute({ sweep, plan, store }: OpenSweep, force: Set<string>, options: RunOptions): Promise<number> {
+  await checkWorkspaceWritable(store.root);
   // Locally, the cores bound the work; on a queue, the workers do, so every ready node is queued.
   const queued = Boolean(options.queue);
   const parallel = Math.min(
@@ -122,7 +124,13 @@ async function execute({ sweep, plan, store }: OpenSweep, force: Set<string>, op
   await removeGarbage((await findGarbage(store)).filter((item) => item.kind === 'build folder'));
   const rows = collectTrialRows(plan, outcomes);
   printRows(plan, rows, options.json);
-  const report = await writeSweepReport({ sweep, plan, store });
+  // The results stand without the report: a disk that refuses it is a warning, not a failed sweep.
+  const report = await writeSweepReport({ sweep, plan, store }).catch((error: unknown) => {
+    process.stderr.write(
+      `warning: the sweep report was not written: ${storageFailure(error, path.join(store.root, 'report'))?.message ?? messageOf(error)}\n`,
+    );
+    return undefined;
+  });
   if (report !== undefined) process.stderr.write(`report: ${report}\n`);
   await tracking.finish(rows, report === undefined ? undefined : { root: path.dirname(report), files: ['index.html'] });
   if (controller.signal.aborted)
