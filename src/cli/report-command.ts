@@ -68,6 +68,12 @@ export async function writeSweepReport({ sweep, plan, store }: OpenSweep): Promi
   };
   const montage = await readPicture(nodeDir(null, 'synthesize'), 'montage.png', 'Synthesized masks (montage)');
   if (montage) data.montage = montage;
+  const ingest = await readJsonOr<{ skipped?: ReportData['skippedFiles'] }>(
+    nodeDir(null, 'ingest'),
+    'ingest-report.json',
+    {},
+  );
+  if (ingest.skipped?.length) data.skippedFiles = ingest.skipped;
   const dir = path.join(store.root, 'report');
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, 'index.html');

@@ -29,6 +29,8 @@ export interface ReportData {
   /** The best trial's classification report (text), confusion matrix and pictures. */
   best?: { id: string; label: string; classificationReport?: string; images: ReportImage[] };
   montage?: ReportImage;
+  /** Files the ingest stage could not read, with the decoder's reason for each. */
+  skippedFiles?: { file: string; reason: string }[];
 }
 
 const CSS = `body{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif;margin:24px;color:#222;max-width:1500px}
@@ -151,6 +153,7 @@ export function renderReportHtml(data: ReportData): string {
     ...sweepCharts(data),
     ...bestSection,
     ...(data.montage ? ['<h2>Synthesized examples</h2>', image(data.montage)] : []),
+    ...skippedSection(data.skippedFiles ?? []),
   ];
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeXml(`Sweep ${data.sweep}`)}</title>
@@ -161,4 +164,10 @@ ${body.join('\n')}
 <script>${SORT_SCRIPT}</script>
 </body></html>
 `;
+}
+
+function skippedSection(files: readonly { file: string; reason: string }[]): string[] {
+  if (files.length === 0) return [];
+  const items = files.map((f) => `<li><code>${escapeXml(f.file)}</code>: ${escapeXml(f.reason)}</li>`);
+  return [`<h2>Files skipped by ingest (${files.length})</h2>`, `<ul id="skipped-files">${items.join('')}</ul>`];
 }

@@ -81,6 +81,10 @@ describe('pipeline run / rerun / plan / status / predict on real images', () => 
     expect(first.stderr).toContain(
       `warning: ingest: skipped 1 of 41 files that are not readable images (first: ${path.join('with_mask', 'broken.jpg')}: ${report.skipped[0]?.reason}); all are listed in ingest-report.json`,
     );
+    // ... and named in the sweep report.
+    expect(readFileSync(path.join(project.ws, 'report', 'index.html'), 'utf8')).toContain(
+      `<h2>Files skipped by ingest (1)</h2>\n<ul id="skipped-files"><li><code>${path.join('with_mask', 'broken.jpg')}</code>: `,
+    );
   });
 
   it('writes the evaluation report, curves and confusion matrix', () => {
