@@ -82,7 +82,9 @@ export async function loadSweep(
   if (!existsSync(pipelineFile)) throw source.error(['pipeline'], `pipeline file ${pipelineFile} not found`);
   const pipeline = await loadPipeline(pipelineFile);
   const baseDir = path.dirname(file);
-  const objectiveError = checkObjectiveMetric(raw.objective.metric, pipeline);
+  // Only an objective the file names is checked: the default (val_accuracy) may meet a pipeline without a trainer.
+  const named = typeof source.data === 'object' && source.data !== null && 'objective' in source.data;
+  const objectiveError = named && checkObjectiveMetric(raw.objective.metric, pipeline);
   if (objectiveError) throw source.error(['objective', 'metric'], objectiveError);
   const earlyStop = raw.early_stop && normalizeEarlyStop(raw.early_stop, raw.objective, pipeline, source);
 

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PipelineError } from '../errors.js';
 
@@ -17,7 +17,7 @@ const WHY: Record<string, string> = {
  * Makes sure a run can write into its workspace before anything else happens: creates the missing folders one level
  * at a time (Node's recursive mkdir never returns under /proc) and writes and removes a probe file. Throws STORAGE_FAILED
  * naming the folder and the reason (read-only, permission, full disk), so a run fails in one line instead of in the
- * middle of a stage, with nothing half-written.
+ * middle of a stage, with nothing half-written. Folders it created are removed again.
  */
 export async function checkWorkspaceWritable(root: string): Promise<void> {
   const missing: string[] = [];
@@ -31,6 +31,8 @@ export async function checkWorkspaceWritable(root: string): Promise<void> {
     const probe = path.join(root, `.write-probe-${process.pid}`);
     await writeFile(probe, 'probe');
     await rm(probe, { force: true });
+    // Leave no trace: the run creates what it needs once it has checked its servers too.
+    for (const dir of missing.reverse()) await rmdir(dir).catch(() => undefined);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
     throw new PipelineError(
