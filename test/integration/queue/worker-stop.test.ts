@@ -23,13 +23,19 @@ const slowTrain = (stepMs: number) => ({
   FIXTURE_STEP_MS: String(stepMs),
 });
 
+/** A one-trial sweep whose train is under way (past `epoch`) on one worker started with `--stop-grace grace`. */
+async function trainingOnOneWorker(stepMs: number, grace: number, epoch = /t01\/train epoch [3-9]\/20/) {
+  const p = queueProject('  train.optimizer: [adam]\n');
+  const env = slowTrain(stepMs);
+  const [worker] = startWorkers(1, redisUrl, p, env, ['--workspace', p.ws, '--stop-grace', String(grace)]);
+  const run = launch(['run', p.sweep, ...queueFlags(redisUrl, p), '--json']);
+  await run.waitFor(epoch, 60_000);
+  return { p, env, worker, run };
+}
+
 describe('stopping a worker', () => {
   it('SIGTERM hands a running job back without counting the attempt; another worker resumes it', async () => {
-    const p = queueProject('  train.optimizer: [adam]\n');
-    const env = slowTrain(300);
-    const [first] = startWorkers(1, redisUrl, p, env, ['--workspace', p.ws, '--stop-grace', '0']);
-    const run = launch(['run', p.sweep, ...queueFlags(redisUrl, p), '--json']);
-    await run.waitFor(/t01\/train epoch [3-9]\/20/, 60_000);
+    const { p, env, worker: first, run } = await trainingOnOneWorker(300, 0);
     const started = Date.now();
     first?.child.kill('SIGTERM');
     expect(await first?.exited).toBe(0);
@@ -47,11 +53,7 @@ describe('stopping a worker', () => {
   });
 
   it('Ctrl-C (SIGINT to the worker and its stage process) does not burn an attempt either', async () => {
-    const p = queueProject('  train.optimizer: [adam]\n');
-    const env = slowTrain(300);
-    const [first] = startWorkers(1, redisUrl, p, env, ['--workspace', p.ws, '--stop-grace', '0']);
-    const run = launch(['run', p.sweep, ...queueFlags(redisUrl, p), '--json']);
-    await run.waitFor(/t01\/train epoch [3-9]\/20/, 60_000);
+    const { p, env, worker: first, run } = await trainingOnOneWorker(300, 0);
     // A terminal's Ctrl-C reaches the whole process group: the stage process first, then the worker.
     spawnSync('pkill', ['-INT', '-P', String(first?.child.pid)]);
     first?.child.kill('SIGINT');
@@ -65,10 +67,7 @@ describe('stopping a worker', () => {
   });
 
   it('a job that finishes within the grace period completes there, and the worker takes no new one', async () => {
-    const p = queueProject('  train.optimizer: [adam]\n');
-    const [worker] = startWorkers(1, redisUrl, p, slowTrain(100), ['--workspace', p.ws, '--stop-grace', '30']);
-    const run = launch(['run', p.sweep, ...queueFlags(redisUrl, p), '--json']);
-    await run.waitFor(/t01\/train epoch [3-9]\/20/, 60_000);
+    const { worker, run } = await trainingOnOneWorker(100, 30);
     worker?.child.kill('SIGTERM');
     expect(await worker?.exited).toBe(0);
     expect(worker?.output()).toMatch(/✔ t01\/train in/);
@@ -77,10 +76,7 @@ describe('stopping a worker', () => {
   });
 
   it('a second signal quits at once, with exit status 130', async () => {
-    const p = queueProject('  train.optimizer: [adam]\n');
-    const [worker] = startWorkers(1, redisUrl, p, slowTrain(300), ['--workspace', p.ws, '--stop-grace', '30']);
-    const run = launch(['run', p.sweep, ...queueFlags(redisUrl, p), '--json']);
-    await run.waitFor(/t01\/train epoch [2-9]\/20/, 60_000);
+    const { worker } = await trainingOnOneWorker(300, 30, /t01\/train epoch [2-9]\/20/);
     worker?.child.kill('SIGTERM');
     await worker?.waitFor(/stopping \(SIGTERM\)/);
     const started = Date.now();
